@@ -1,0 +1,219 @@
+"""The one settings module, driven by the environment.
+
+Nothing set: SQLite file in the project, DEBUG on, Celery tasks run eagerly
+in-process, secrets generated into var/. Set DATABASE_URL for PostgreSQL,
+CELERY_BROKER_URL for real workers, and DEBUG=0 with SECRET_KEY,
+ALLOWED_HOSTS and the PII keys for production.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.local_secrets import load_or_create
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+
+if DEBUG:
+    _local = load_or_create(BASE_DIR / "var" / "local_secrets.json")
+else:
+    _local = {}
+
+
+def secret(name: str) -> str:
+    value = os.environ.get(name) or _local.get(name)
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set in the environment when DEBUG is off")
+    return value
+
+
+SECRET_KEY = secret("SECRET_KEY")
+if not DEBUG and (SECRET_KEY.startswith(("dev-", "django-insecure")) or len(SECRET_KEY) < 50):
+    raise ImproperlyConfigured("SECRET_KEY is a development or too-short key; set a strong one")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "simple_history",
+    "core",
+    "ledger",
+    "lending",
+    "underwriting",
+    "debt_collection",
+    "insurance",
+    "partners",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
+    # deadlocking on a lock upgrade; WAL lets readers run beside a writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Language, time -------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The business time zone: cut-off times, contact hours and "today" for staff.
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+
+# --- Security (production when DEBUG is off) ------------------------------
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env_bool("BEHIND_TLS_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+# --- Personal data encryption (see core/pii.py) ---------------------------
+def _pii_keys() -> dict[str, str]:
+    configured = os.environ.get("PII_ENCRYPTION_KEYS")
+    if not configured:
+        if not _local:
+            raise ImproperlyConfigured("PII_ENCRYPTION_KEYS must be set when DEBUG is off")
+        return dict(_local["PII_ENCRYPTION_KEYS"])
+    keys = {}
+    for item in configured.split(","):
+        key_id, _, key = item.strip().partition(":")
+        if not key_id or not key:
+            raise ImproperlyConfigured("PII_ENCRYPTION_KEYS is 'id:base64key,id:base64key'")
+        keys[key_id] = key
+    return keys
+
+
+PII_ENCRYPTION_KEYS = _pii_keys()
+PII_ACTIVE_KEY_ID = os.environ.get("PII_ACTIVE_KEY_ID") or (
+    _local.get("PII_ACTIVE_KEY_ID") if not os.environ.get("PII_ENCRYPTION_KEYS") else None
+)
+if PII_ACTIVE_KEY_ID not in PII_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("PII_ACTIVE_KEY_ID must name one of PII_ENCRYPTION_KEYS")
+PII_HASH_KEY = secret("PII_HASH_KEY")
+
+# --- Audit history --------------------------------------------------------
+# Reverting from the admin would step around the state machines and the ledger.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- REST framework -------------------------------------------------------
+REST_FRAMEWORK = {
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+}
+
+# --- Celery ---------------------------------------------------------------
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# Without a broker every task runs in-process as it is called: the embedded default.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else None
+)
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- Business date --------------------------------------------------------
+# The first business date of a new installation; afterwards the stored date rules.
+BUSINESS_DATE_START = os.environ.get("BUSINESS_DATE_START", "")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from core.models import BusinessCalendar, CloseStepRun
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(SimpleHistoryAdmin):
+    list_display = ["current_date"]
+    readonly_fields = ["current_date"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CloseStepRun)
+class CloseStepRunAdmin(admin.ModelAdmin):
+    list_display = ["business_date", "step", "status", "attempts", "started_at", "finished_at"]
+    list_filter = ["status", "step"]
+    date_hierarchy = "business_date"
+    readonly_fields = ["business_date", "step", "status", "attempts", "started_at", "finished_at", "detail"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,71 @@
+"""Reading and moving the business date.
+
+Services that stamp the business date on what they write call
+`business_date_for_write()` inside their transaction: it holds the
+business-date lock shared until commit, so the close of day (which takes it
+exclusively to seal the day and move the date) never seals a day while a
+write for that day is still in flight.
+"""
+
+from datetime import date, timedelta
+
+from django.db import transaction
+
+from core.errors import DomainError
+from core.locks import BUSINESS_DATE_LOCK, advisory_xact_lock, advisory_xact_lock_shared
+from core.models import BusinessCalendar, CloseStepRun
+
+
+def business_date_current() -> date:
+    return BusinessCalendar.objects.values_list("current_date", flat=True).get(
+        pk=BusinessCalendar.SINGLETON_ID
+    )
+
+
+def business_date_for_write() -> date:
+    """The open business date, held steady until the caller's transaction ends."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("business_date_for_write() must be called inside transaction.atomic()")
+    advisory_xact_lock_shared(BUSINESS_DATE_LOCK)
+    return business_date_current()
+
+
+def business_date_lock_for_close() -> BusinessCalendar:
+    """Take the business date exclusively (inside the caller's transaction) and return the row."""
+    advisory_xact_lock(BUSINESS_DATE_LOCK)
+    return BusinessCalendar.objects.select_for_update().get(pk=BusinessCalendar.SINGLETON_ID)
+
+
+def business_date_advance(*, calendar: BusinessCalendar, closed_date: date) -> date:
+    """Open the day after `closed_date`; the caller holds the calendar lock."""
+    if calendar.current_date != closed_date:
+        raise DomainError(
+            "business_date_moved",
+            f"business date is {calendar.current_date}, not {closed_date}; another close ran",
+        )
+    calendar.current_date = closed_date + timedelta(days=1)
+    calendar._change_reason = f"close of day {closed_date.isoformat()}"
+    calendar.save(update_fields=["current_date"])
+    return calendar.current_date
+
+
+@transaction.atomic
+def business_date_set(*, new_date: date, reason: str) -> date:
+    """Move the business date by hand (set-up, demos, tests).
+
+    Refused once any close has started at or after `new_date`: days that
+    have been closed cannot be reopened by moving the calendar.
+    """
+    if not reason:
+        raise DomainError("reason_required", "a reason is required", field="reason")
+    calendar = business_date_lock_for_close()
+    if CloseStepRun.objects.filter(business_date__gte=new_date).exists():
+        raise DomainError(
+            "business_date_closed",
+            f"{new_date.isoformat()} is on or before a day that has been closed",
+            field="new_date",
+        )
+    calendar.current_date = new_date
+    calendar._change_reason = reason
+    calendar.save(update_fields=["current_date"])
+    return new_date

@@ -1,0 +1,129 @@
+"""The close-of-day runner: it closes one business date by running the steps
+that apps register, in order, and then opens the next date.
+
+Core knows no app. Each app's `close.py` registers its steps with
+`@close_step(...)`. A step is a function `step(*, business_date, progress)`
+that may return a dict of counts. Each (date, step) is recorded in
+`CloseStepRun`; a finished step is skipped on a re-run, so a close that
+crashed is simply run again. Steps that commit in chunks must themselves
+pick up only work not yet done, so that re-running a half-finished step
+never posts twice.
+
+Steps marked `final` (the ledger seal) run in the same transaction that moves
+the date, under the exclusive business-date lock.
+"""
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.business_date import business_date_advance, business_date_current, business_date_lock_for_close
+from core.errors import DomainError
+from core.locks import CLOSE_RUN_LOCK, advisory_try_lock, advisory_unlock
+from core.models import CloseStepRun
+from core.progress import Progress, SilentProgress
+
+StepFunction = Callable[..., dict | None]
+
+
+@dataclass(frozen=True)
+class CloseStep:
+    name: str
+    order: int
+    run: StepFunction
+    final: bool = False
+
+
+_registry: dict[str, CloseStep] = {}
+
+
+def close_step(name: str, *, order: int, final: bool = False) -> Callable[[StepFunction], StepFunction]:
+    """Register a close-of-day step. `order` sorts steps; apps leave gaps (100, 200…)."""
+
+    def register(function: StepFunction) -> StepFunction:
+        if name in _registry and _registry[name].run is not function:
+            raise ValueError(f"close step {name!r} is registered twice")
+        _registry[name] = CloseStep(name=name, order=order, run=function, final=final)
+        return function
+
+    return register
+
+
+def close_steps() -> list[CloseStep]:
+    return sorted(_registry.values(), key=lambda step: (step.final, step.order, step.name))
+
+
+@contextmanager
+def _only_one_close():
+    if not advisory_try_lock(CLOSE_RUN_LOCK):
+        raise DomainError("close_running", "another close of day is running")
+    try:
+        yield
+    finally:
+        advisory_unlock(CLOSE_RUN_LOCK)
+
+
+def _run_step(step: CloseStep, business_date: date, progress: Progress) -> None:
+    record, _ = CloseStepRun.objects.get_or_create(
+        business_date=business_date, step=step.name, defaults={"started_at": timezone.now()}
+    )
+    if record.status == CloseStepRun.Status.FINISHED:
+        progress.step_finished(business_date, step.name, skipped=True, detail=record.detail)
+        return
+    record.attempts += 1
+    record.started_at = timezone.now()
+    record.save(update_fields=["attempts", "started_at"])
+    progress.step_started(business_date, step.name)
+
+    detail = step.run(business_date=business_date, progress=progress) or {}
+
+    record.status = CloseStepRun.Status.FINISHED
+    record.finished_at = timezone.now()
+    record.detail = detail
+    record.save(update_fields=["status", "finished_at", "detail"])
+    progress.step_finished(business_date, step.name, skipped=False, detail=detail)
+
+
+def day_close(*, business_date: date, progress: Progress | None = None) -> date:
+    """Close `business_date` (which must be the open date) and return the new open date."""
+    progress = progress or SilentProgress()
+    with _only_one_close():
+        if business_date != business_date_current():
+            raise DomainError(
+                "not_open_date",
+                f"{business_date.isoformat()} is not the open business date",
+                field="business_date",
+            )
+        steps = close_steps()
+        for step in steps:
+            if not step.final:
+                _run_step(step, business_date, progress)
+        with transaction.atomic():
+            calendar = business_date_lock_for_close()
+            for step in steps:
+                if step.final:
+                    _run_step(step, business_date, progress)
+            open_date = business_date_advance(calendar=calendar, closed_date=business_date)
+    progress.day_finished(business_date, open_date)
+    return open_date
+
+
+def days_close_until(*, until: date, progress: Progress | None = None) -> list[date]:
+    """Close the open date and every following date up to and including `until`, one by one."""
+    current = business_date_current()
+    if until < current:
+        raise DomainError(
+            "until_before_open_date",
+            f"--until {until.isoformat()} is before the open business date {current.isoformat()}",
+            field="until",
+        )
+    closed = []
+    while current <= until:
+        day_close(business_date=current, progress=progress)
+        closed.append(current)
+        current = current + timedelta(days=1)
+    return closed

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CollectionsConfig(AppConfig):
+    # The package cannot be called `collections`: that would shadow the standard
+    # library module for the whole process. The label keeps admin URLs and table
+    # names reading "collections".
+    name = "debt_collection"
+    label = "collections"
+    verbose_name = "Collections"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UnderwritingConfig(AppConfig):
+    name = "underwriting"
+    verbose_name = "Underwriting"
