@@ -15,6 +15,9 @@ from core.errors import DomainError
 from core.locks import BUSINESS_DATE_LOCK, advisory_xact_lock, advisory_xact_lock_shared
 from core.models import BusinessCalendar, CloseStepRun
 
+# The history table's change-reason column (django-simple-history) holds 100 characters.
+REASON_MAX_LENGTH = 100
+
 
 def business_date_current() -> date:
     return BusinessCalendar.objects.values_list("current_date", flat=True).get(
@@ -58,6 +61,10 @@ def business_date_set(*, new_date: date, reason: str) -> date:
     """
     if not reason:
         raise DomainError("reason_required", "a reason is required", field="reason")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise DomainError(
+            "reason_too_long", f"a reason has at most {REASON_MAX_LENGTH} characters", field="reason"
+        )
     calendar = business_date_lock_for_close()
     if CloseStepRun.objects.filter(business_date__gte=new_date).exists():
         raise DomainError(

@@ -16,6 +16,7 @@ FEE_RECEIVABLE = "fee_receivable"
 INSURANCE_CLAIM_RECEIVABLE = "insurance_claim_receivable"
 PREMIUM_PAYABLE = "premium_payable"
 INTEREST_INCOME = "interest_income"
+FEE_INCOME = "fee_income"
 PENALTY_INCOME = "penalty_income"
 WRITE_OFF_EXPENSE = "write_off_expense"
 RESIDUE_WRITE_OFF_EXPENSE = "residue_write_off_expense"
@@ -32,6 +33,7 @@ ACCOUNTS = [
     (PREMIUM_PAYABLE, "Premiums payable to insurers", LIABILITY),
     (SUSPENSE, "Suspense (unidentified receipts)", LIABILITY),
     (INTEREST_INCOME, "Interest income", INCOME),
+    (FEE_INCOME, "Fee income", INCOME),
     (PENALTY_INCOME, "Penalty interest income", INCOME),
     (RECOVERIES, "Recoveries after write-off", INCOME),
     (WRITE_OFF_EXPENSE, "Credit losses written off", EXPENSE),

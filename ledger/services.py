@@ -122,7 +122,10 @@ def entries_post(*, drafts: Sequence[EntryDraft], business_date: date) -> list[J
             reference=draft.reference,
             reverses_id=draft.reverses_id,
             created_at=created_at,
-            lines=[HashedLine(line.account, line.loan_id, line.debit, line.credit) for line in draft.lines],
+            lines=[
+                HashedLine(line.account, line.loan_id, as_decimal(line.debit), as_decimal(line.credit))
+                for line in draft.lines
+            ],
         )
         entries.append(
             JournalEntry(
@@ -149,8 +152,8 @@ def entries_post(*, drafts: Sequence[EntryDraft], business_date: date) -> list[J
                 entry=entry,
                 account_id=account_ids[line.account],
                 loan_id=line.loan_id,
-                debit=line.debit,
-                credit=line.credit,
+                debit=as_decimal(line.debit),
+                credit=as_decimal(line.credit),
             )
             for entry, draft in zip(entries, drafts, strict=True)
             for line in draft.lines

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class LendingConfig(AppConfig):
     name = "lending"
     verbose_name = "Lending"
+
+    def ready(self):
+        from ledger.verification import register_check
+        from lending.reconciliation import loan_balance_problems
+
+        register_check("lending.loan_balances", loan_balance_problems)

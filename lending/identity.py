@@ -75,9 +75,7 @@ def national_id_normalize(
         try:
             ric.get_birth_date(number)
         except InvalidComponent:
-            raise DomainError(
-                code, "National id holds an impossible birth date.", field=field
-            ) from None
+            raise DomainError(code, "National id holds an impossible birth date.", field=field) from None
         raise DomainError(code, "National id holds an unknown region code.", field=field) from None
     except ValidationError:
         raise DomainError(code, "National id is not valid.", field=field) from None
@@ -114,9 +112,7 @@ def mobile_normalize(value: str, *, field: str = "mobile") -> str:
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
-        raise DomainError(
-            code, "Mobile number cannot be read as a phone number.", field=field
-        ) from None
+        raise DomainError(code, "Mobile number cannot be read as a phone number.", field=field) from None
     if number.country_code != 86:
         raise DomainError(code, "Mobile number must be a mainland China (+86) number.", field=field)
     if not phonenumbers.is_valid_number(number):

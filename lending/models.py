@@ -1,0 +1,503 @@
+"""Lending data: partners, borrowers, products, credit lines, loans, installments, repayments.
+
+Models hold data and single-row invariants; state machines only change
+state. Every write goes through lending.services, which locks rows in the
+order credit line → loan → installments and posts to the ledger.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from core.fields import MoneyField, RateField
+from core.money import ZERO
+from lending.schedules import RepaymentMethod
+
+TERM_CHOICES = [3, 6, 12]
+
+
+class Partner(models.Model):
+    """A channel partner that brings borrowers.
+
+    It lives here, below the partners app, because every borrower belongs to
+    one; the partners app adds the integration (API keys, webhooks).
+    """
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return self.name
+
+
+class Borrower(models.Model):
+    """A person or a micro-business. Identifiers are stored encrypted, hashed for look-up, and masked."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        BUSINESS = "business", "Micro-business"
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="borrowers")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=120)
+    # Person
+    national_id_encrypted = models.TextField(blank=True)
+    national_id_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    national_id_masked = models.CharField(max_length=32, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    monthly_income = MoneyField(null=True, blank=True)
+    # Both: the contact mobile
+    mobile_encrypted = models.TextField()
+    mobile_hash = models.CharField(max_length=64, db_index=True)
+    mobile_masked = models.CharField(max_length=32)
+    # Business
+    credit_code_encrypted = models.TextField(blank=True)
+    credit_code_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    credit_code_masked = models.CharField(max_length=32, blank=True)
+    legal_representative = models.CharField(max_length=120, blank=True)
+    business_type = models.CharField(max_length=60, blank=True)
+    business_start_date = models.DateField(null=True, blank=True)
+
+    external_reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(
+        excluded_fields=["national_id_encrypted", "mobile_encrypted", "credit_code_encrypted"]
+    )
+
+    class Meta:
+        constraints = [
+            # One borrower per person or business, whichever partner brings them.
+            models.UniqueConstraint(
+                fields=["national_id_hash"],
+                condition=~Q(national_id_hash=""),
+                name="borrower_unique_national_id",
+            ),
+            models.UniqueConstraint(
+                fields=["credit_code_hash"],
+                condition=~Q(credit_code_hash=""),
+                name="borrower_unique_credit_code",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="person") & ~Q(national_id_hash=""))
+                | (Q(kind="business") & ~Q(credit_code_hash="")),
+                name="borrower_identifier_for_kind",
+            ),
+        ]
+
+    def __str__(self):
+        identifier = self.national_id_masked if self.kind == self.Kind.PERSON else self.credit_code_masked
+        return f"{self.name} ({identifier})"
+
+
+class Product(models.Model):
+    """A credit product: every number in DOMAIN.md's product defaults is a setting here."""
+
+    class DayCount(models.IntegerChoices):
+        ACT_365 = 365, "ACT/365"
+        ACT_360 = 360, "ACT/360"
+
+    class Allocation(models.TextChoices):
+        # Oldest installment first; inside it the component order.
+        BY_INSTALLMENT = "by_installment", "Oldest installment first, components inside it"
+        # Each component across all installments (oldest first) before the next component.
+        BY_COMPONENT = "by_component", "Component by component across installments"
+
+    class Prepayment(models.TextChoices):
+        KEEP_TERM = "keep_term", "Keep the term, lower the installment"
+        KEEP_INSTALLMENT = "keep_installment", "Keep the installment, shorten the term"
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    currency = models.CharField(max_length=3, default="CNY")
+    is_active = models.BooleanField(default=True)
+    min_limit = MoneyField(default=Decimal("1000"))
+    max_limit = MoneyField(default=Decimal("200000"))
+    min_drawdown = MoneyField(default=Decimal("500"))
+    drawdown_multiple = MoneyField(default=Decimal("100"))
+    min_daily_rate = RateField(default=Decimal("0.0002"))
+    default_daily_rate = RateField(default=Decimal("0.0004"))
+    max_daily_rate = RateField(default=Decimal("0.0006"))
+    day_count = models.PositiveSmallIntegerField(choices=DayCount.choices, default=DayCount.ACT_365)
+    terms = models.JSONField(default=list, help_text="Allowed terms in months, e.g. [3, 6, 12]")
+    methods = models.JSONField(default=list, help_text="Allowed repayment methods")
+    monthly_fee_rate = RateField(default=ZERO, help_text="Service fee per month on opening principal")
+    penalty_multiplier = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("1.5"))
+    grace_days = models.PositiveSmallIntegerField(default=0)
+    apr_cap = RateField(default=Decimal("0.24"), help_text="All-in nominal APR cap")
+    freeze_dpd = models.PositiveSmallIntegerField(default=1)
+    npl_dpd = models.PositiveSmallIntegerField(default=90)
+    write_off_dpd = models.PositiveSmallIntegerField(default=180)
+    allocation = models.CharField(
+        max_length=20, choices=Allocation.choices, default=Allocation.BY_INSTALLMENT
+    )
+    component_order = models.JSONField(
+        default=list, help_text="e.g. ['penalty', 'fee', 'interest', 'principal']"
+    )
+    prepayment = models.CharField(max_length=20, choices=Prepayment.choices, default=Prepayment.KEEP_TERM)
+    residue_tolerance = MoneyField(default=Decimal("1.00"))
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_limit__gt=0, max_limit__gte=F("min_limit")), name="product_limits"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_daily_rate__gte=0)
+                & Q(default_daily_rate__gte=F("min_daily_rate"))
+                & Q(max_daily_rate__gte=F("default_daily_rate")),
+                name="product_rate_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_drawdown__gt=0, drawdown_multiple__gt=0), name="product_drawdown"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CreditLine(ConcurrentTransitionMixin, models.Model):
+    """A revolving limit: drawdowns use it, repaid principal frees it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACTIVE = "active", "Active"
+        FROZEN = "frozen", "Frozen"
+        CLOSED = "closed", "Closed"
+
+    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="credit_lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="credit_lines")
+    state = FSMField(choices=State.choices, default=State.PENDING, protected=True)
+    limit = MoneyField()
+    daily_rate = RateField()
+    used = MoneyField(default=ZERO, help_text="Principal outstanding plus loans awaiting disbursement")
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(limit__gt=0), name="credit_line_limit_positive"),
+            models.CheckConstraint(condition=Q(used__gte=0), name="credit_line_used_not_negative"),
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=F("valid_from")), name="credit_line_validity"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Line {self.pk} ({self.state}, {self.limit})"
+
+    @property
+    def available(self) -> Decimal:
+        return max(self.limit - self.used, ZERO)
+
+    @transition(field=state, source=State.PENDING, target=State.ACTIVE)
+    def activate(self):
+        pass
+
+    @transition(field=state, source=State.ACTIVE, target=State.FROZEN)
+    def freeze(self):
+        pass
+
+    @transition(field=state, source=State.FROZEN, target=State.ACTIVE)
+    def unfreeze(self):
+        pass
+
+    @transition(field=state, source=[State.PENDING, State.ACTIVE, State.FROZEN], target=State.CLOSED)
+    def close(self):
+        pass
+
+
+class CreditLineChange(models.Model):
+    """An append-only record of a change to a line's limit, rate or state, with its reason and actor."""
+
+    class Field(models.TextChoices):
+        LIMIT = "limit", "Limit"
+        DAILY_RATE = "daily_rate", "Daily rate"
+        STATE = "state", "State"
+
+    credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="changes")
+    field = models.CharField(max_length=20, choices=Field.choices)
+    old_value = models.CharField(max_length=40)
+    new_value = models.CharField(max_length=40)
+    reason = models.CharField(max_length=200)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    business_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.field}: {self.old_value} → {self.new_value} ({self.reason})"
+
+
+class Loan(ConcurrentTransitionMixin, models.Model):
+    """One drawdown on a credit line, repaid by its installments.
+
+    The balance fields are a cache of the ledger (verify_ledger reconciles
+    them) so that lists and the close of day need no ledger sums.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending disbursement"
+        CURRENT = "current", "Current"
+        OVERDUE = "overdue", "Overdue"
+        PAID_OFF = "paid_off", "Paid off"
+        WRITTEN_OFF = "written_off", "Written off"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=20, unique=True)
+    credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="loans")
+    state = FSMField(choices=State.choices, default=State.PENDING, protected=True)
+    principal = MoneyField()
+    term_months = models.PositiveSmallIntegerField()
+    method = models.CharField(
+        max_length=20, choices=[(m.value, m.name.replace("_", " ").title()) for m in RepaymentMethod]
+    )
+    daily_rate = RateField()
+    monthly_fee_rate = RateField(default=ZERO)
+    nominal_apr = RateField(help_text="All-in nominal APR disclosed at drawdown")
+    effective_apr = RateField()
+    requested_on = models.DateField()
+    disbursed_on = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    # Balances (cache of the ledger)
+    principal_outstanding = MoneyField(default=ZERO)
+    interest_outstanding = MoneyField(default=ZERO, help_text="Interest fallen due and unpaid")
+    fee_outstanding = MoneyField(default=ZERO)
+    penalty_outstanding = MoneyField(default=ZERO)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
+            models.CheckConstraint(
+                condition=Q(principal_outstanding__gte=0)
+                & Q(interest_outstanding__gte=0)
+                & Q(fee_outstanding__gte=0)
+                & Q(penalty_outstanding__gte=0),
+                name="loan_balances_not_negative",
+            ),
+            models.UniqueConstraint(
+                fields=["credit_line", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="loan_drawdown_idempotent",
+            ),
+        ]
+        indexes = [models.Index(fields=["state"])]
+
+    def __str__(self):
+        return self.number
+
+    @transition(field=state, source=State.PENDING, target=State.CURRENT)
+    def disburse(self):
+        pass
+
+    @transition(field=state, source=State.PENDING, target=State.CANCELLED)
+    def cancel(self):
+        pass
+
+    @transition(field=state, source=State.CURRENT, target=State.OVERDUE)
+    def mark_overdue(self):
+        pass
+
+    @transition(field=state, source=State.OVERDUE, target=State.CURRENT)
+    def cure(self):
+        pass
+
+    @transition(field=state, source=[State.CURRENT, State.OVERDUE], target=State.PAID_OFF)
+    def pay_off(self):
+        pass
+
+    @transition(field=state, source=[State.CURRENT, State.OVERDUE], target=State.WRITTEN_OFF)
+    def write_off(self):
+        pass
+
+    # Reversing a payment can reopen a loan that the payment had paid off.
+    @transition(field=state, source=State.PAID_OFF, target=State.CURRENT)
+    def reopen(self):
+        pass
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in {self.State.CURRENT, self.State.OVERDUE}
+
+    @property
+    def total_outstanding(self) -> Decimal:
+        return (
+            self.principal_outstanding
+            + self.interest_outstanding
+            + self.fee_outstanding
+            + self.penalty_outstanding
+        )
+
+
+class Installment(models.Model):
+    """One period of a loan's schedule: what is owed, what is paid.
+
+    The state is a plain field, not a protected FSM field: the close of day
+    moves thousands of installments at once with set-based updates. The
+    allowed moves are listed in `TRANSITIONS` and checked by the services.
+    """
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        DUE = "due", "Due"
+        OVERDUE = "overdue", "Overdue"
+        PAID = "paid", "Paid"
+        WRITTEN_OFF = "written_off", "Written off"
+
+    TRANSITIONS = {
+        State.SCHEDULED: {State.DUE, State.PAID, State.WRITTEN_OFF},
+        State.DUE: {State.PAID, State.OVERDUE, State.WRITTEN_OFF},
+        State.OVERDUE: {State.PAID, State.WRITTEN_OFF},
+        State.PAID: set(),
+        State.WRITTEN_OFF: set(),
+    }
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments")
+    number = models.PositiveSmallIntegerField()
+    start_date = models.DateField()
+    due_date = models.DateField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.SCHEDULED)
+    principal = MoneyField()
+    interest = MoneyField()
+    fee = MoneyField(default=ZERO)
+    penalty = MoneyField(default=ZERO)
+    principal_paid = MoneyField(default=ZERO)
+    interest_paid = MoneyField(default=ZERO)
+    fee_paid = MoneyField(default=ZERO)
+    penalty_paid = MoneyField(default=ZERO)
+    # Interest of this period is earned from `accrual_start`; what was earned
+    # before (fixed by a prepayment inside the period) is `interest_settled`.
+    accrual_start = models.DateField()
+    interest_settled = MoneyField(default=ZERO)
+    # Penalty accrues unrounded and is posted as the rounded running total, so
+    # the posted penalty matches the formula to the fen over any number of days.
+    penalty_accrued_exact = models.DecimalField(max_digits=24, decimal_places=10, default=ZERO)
+    penalty_accrued_through = models.DateField(null=True, blank=True)
+    paid_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["loan_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "number"], name="installment_number_per_loan"),
+            models.CheckConstraint(
+                condition=Q(principal_paid__lte=F("principal"))
+                & Q(interest_paid__lte=F("interest"))
+                & Q(fee_paid__lte=F("fee"))
+                & Q(penalty_paid__lte=F("penalty")),
+                name="installment_not_overpaid",
+            ),
+            models.CheckConstraint(
+                condition=Q(principal__gte=0, interest__gte=0, fee__gte=0, penalty__gte=0),
+                name="installment_amounts_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["due_date", "state"]),
+            models.Index(fields=["state", "due_date"]),
+        ]
+
+    def __str__(self):
+        return f"{self.loan_id}/{self.number} due {self.due_date} ({self.state})"
+
+    @property
+    def unpaid(self) -> Decimal:
+        return (
+            self.principal
+            - self.principal_paid
+            + self.interest
+            - self.interest_paid
+            + self.fee
+            - self.fee_paid
+            + self.penalty
+            - self.penalty_paid
+        )
+
+
+class Repayment(models.Model):
+    """A payment received for a loan: an event, never edited. A reversal is its own row."""
+
+    class Channel(models.TextChoices):
+        PARTNER = "partner", "Partner API"
+        AUTO_DEBIT = "auto_debit", "Auto-debit"
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        COUNTER = "counter", "Staff entry"
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    amount = MoneyField()
+    value_date = models.DateField(help_text="Business date the money was received")
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.PARTNER)
+    source_reference = models.CharField(max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["value_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["loan", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="repayment_idempotent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} on {self.value_date} for loan {self.loan_id}"
+
+
+class RepaymentReversal(models.Model):
+    """A repayment that was returned (e.g. by the bank): the loan is rebuilt as if it never arrived."""
+
+    repayment = models.OneToOneField(Repayment, on_delete=models.PROTECT, related_name="reversal")
+    business_date = models.DateField()
+    reason = models.CharField(max_length=200)
+    reference = models.CharField(max_length=100, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"Reversal of repayment {self.repayment_id}: {self.reason}"
+
+
+class RepaymentAllocation(models.Model):
+    """Where a repayment went, per installment and component, as posted in one ledger entry.
+
+    An allocation is current while its journal entry is not reversed: a
+    repayment reversal reverses the entries of the later repayments too and
+    records their new allocations.
+    """
+
+    repayment = models.ForeignKey(Repayment, on_delete=models.PROTECT, related_name="allocations")
+    journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="allocations")
+    principal = MoneyField(default=ZERO)
+    interest = MoneyField(default=ZERO)
+    fee = MoneyField(default=ZERO)
+    penalty = MoneyField(default=ZERO)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.repayment_id} → installment {self.installment_id}"
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.fee + self.penalty

@@ -1,0 +1,1 @@
+"""Every write in lending goes through these service functions (see each module)."""
