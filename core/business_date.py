@@ -56,8 +56,9 @@ def business_date_advance(*, calendar: BusinessCalendar, closed_date: date) -> d
 def business_date_set(*, new_date: date, reason: str) -> date:
     """Move the business date by hand (set-up, demos, tests).
 
-    Refused once any close has started at or after `new_date`: days that
-    have been closed cannot be reopened by moving the calendar.
+    Refused once any close has started at or after `new_date` (closed days
+    cannot be reopened) and while the open date's close is half done (it
+    would leave a day unsealed).
     """
     if not reason:
         raise DomainError("reason_required", "a reason is required", field="reason")
@@ -70,6 +71,12 @@ def business_date_set(*, new_date: date, reason: str) -> date:
         raise DomainError(
             "business_date_closed",
             f"{new_date.isoformat()} is on or before a day that has been closed",
+            field="new_date",
+        )
+    if CloseStepRun.objects.filter(business_date=calendar.current_date).exists():
+        raise DomainError(
+            "close_in_progress",
+            f"the close of {calendar.current_date.isoformat()} has started; finish it with close_day",
             field="new_date",
         )
     calendar.current_date = new_date

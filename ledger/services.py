@@ -16,9 +16,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.business_date import business_date_current
 from core.errors import DomainError
 from core.locks import BUSINESS_DATE_LOCK, advisory_xact_lock_shared
 from core.money import ZERO, as_decimal, is_fen_exact
+from core.validation import MAX_AMOUNT
 from ledger.hashing import HashedLine, entry_hash, seal_digest
 from ledger.models import GENESIS_HASH, Account, ChainHead, DaySeal, JournalEntry, JournalLine
 
@@ -69,6 +71,8 @@ def _validate(draft: EntryDraft) -> None:
             )
         if not (is_fen_exact(amount_debit) and is_fen_exact(amount_credit)):
             raise DomainError("line_not_fen_exact", f"{draft.kind}: amounts are rounded to the fen first")
+        if max(amount_debit, amount_credit) > MAX_AMOUNT:
+            raise DomainError("line_too_large", f"{draft.kind}: a line may not exceed {MAX_AMOUNT}")
         total_debit += amount_debit
         total_credit += amount_credit
     if total_debit != total_credit:
@@ -77,13 +81,34 @@ def _validate(draft: EntryDraft) -> None:
         )
 
 
-def _refuse_sealed_date(business_date: date) -> None:
-    if DaySeal.objects.filter(business_date__gte=business_date).exists():
+def _refuse_date_not_open(business_date: date) -> None:
+    """Entries land only on the open business date: never on a sealed day, a skipped one, or a future one."""
+    open_date = business_date_current()
+    if business_date != open_date:
         raise DomainError(
-            "business_date_sealed",
-            f"the ledger is sealed for {business_date.isoformat()}; post on the open business date",
+            "business_date_not_open",
+            f"entries are posted on the open business date {open_date}, not {business_date}",
             field="business_date",
         )
+
+
+def _chain_heads_lock(chains: list[str]) -> dict[str, tuple[int, str]]:
+    """Lock the heads of `chains` (in order), creating empty heads for new chains first.
+
+    Creating the missing heads with INSERT … ON CONFLICT DO NOTHING before
+    locking means two first postings to a new chain queue on its head row
+    instead of racing to sequence 1.
+    """
+    locked = ChainHead.objects.select_for_update().filter(chain__in=chains).order_by("chain")
+    heads = {head.chain: (head.sequence, head.hash) for head in locked}
+    missing = [chain for chain in chains if chain not in heads]
+    if missing:
+        ChainHead.objects.bulk_create(
+            [ChainHead(chain=chain, sequence=0, hash=GENESIS_HASH) for chain in missing],
+            ignore_conflicts=True,
+        )
+        heads = {head.chain: (head.sequence, head.hash) for head in locked.all()}
+    return heads
 
 
 @transaction.atomic
@@ -100,17 +125,14 @@ def entries_post(*, drafts: Sequence[EntryDraft], business_date: date) -> list[J
         raise DomainError("unknown_account", f"unknown ledger accounts: {', '.join(sorted(unknown))}")
 
     advisory_xact_lock_shared(BUSINESS_DATE_LOCK)
-    _refuse_sealed_date(business_date)
+    _refuse_date_not_open(business_date)
 
     chains = sorted({draft.chain for draft in drafts})
-    heads = {
-        head.chain: (head.sequence, head.hash)
-        for head in ChainHead.objects.select_for_update().filter(chain__in=chains).order_by("chain")
-    }
+    heads = _chain_heads_lock(chains)
     created_at = timezone.now()
     entries = []
     for draft in drafts:
-        last_sequence, last_hash = heads.get(draft.chain, (0, GENESIS_HASH))
+        last_sequence, last_hash = heads[draft.chain]
         sequence = last_sequence + 1
         hashed = entry_hash(
             chain=draft.chain,

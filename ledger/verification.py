@@ -114,8 +114,9 @@ def chain_problems() -> Iterator[Problem]:
             expected_sequence, expected_previous = row["sequence"] + 1, row["hash"]
         if heads.pop(chain, None) != expected_sequence - 1 or head_hashes.get(chain) != expected_previous:
             yield Problem("chain_head", chain, "chain head does not point at the chain's last entry")
-    for chain in heads:
-        yield Problem("chain_head", chain, "chain head for a chain with no entries")
+    for chain, sequence in heads.items():
+        if sequence != 0 or head_hashes[chain] != GENESIS_HASH:
+            yield Problem("chain_head", chain, "chain head for a chain with no entries")
 
 
 def seal_problems() -> Iterator[Problem]:

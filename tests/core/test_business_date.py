@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.db import transaction
 
+from core import close
 from core.business_date import (
     business_date_advance,
     business_date_current,
@@ -58,6 +59,16 @@ def test_business_date_set_requires_a_reason(open_date):
     assert _stored_date() == open_date
 
 
+def test_business_date_set_refuses_a_reason_longer_than_the_history_column_on_every_database(open_date):
+    business_date_set(new_date=open_date + timedelta(days=1), reason="r" * 100)
+
+    with pytest.raises(DomainError) as refused:
+        business_date_set(new_date=open_date + timedelta(days=2), reason="r" * 101)
+
+    assert refused.value.code == "reason_too_long"
+    assert _stored_date() == open_date + timedelta(days=1)
+
+
 @pytest.mark.parametrize("days_from_closed", [0, -1, -30])
 def test_business_date_set_refuses_a_date_on_or_before_a_closed_day(
     open_date, close_registry, days_from_closed
@@ -99,3 +110,18 @@ def test_business_date_advance_opens_the_next_day_and_says_why_in_history(open_d
 
     assert opened == open_date + timedelta(days=1) == _stored_date()
     assert BusinessCalendar.history.latest().history_change_reason == f"close of day {open_date.isoformat()}"
+
+
+def test_business_date_set_refuses_to_jump_over_a_day_whose_close_has_started(open_date, close_registry):
+    def crash(*, business_date, progress):
+        raise RuntimeError("crash in the middle of the close")
+
+    close_registry["test.crash"] = close.CloseStep(name="test.crash", order=1, run=crash)
+    with pytest.raises(RuntimeError):
+        day_close(business_date=open_date)
+
+    with pytest.raises(DomainError) as refused:
+        business_date_set(new_date=open_date + timedelta(days=5), reason="skip the half-closed day")
+
+    assert refused.value.code == "close_in_progress"
+    assert business_date_current() == open_date

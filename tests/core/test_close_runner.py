@@ -52,7 +52,7 @@ def _run(business_date: date, step: str) -> CloseStepRun:
     return CloseStepRun.objects.get(business_date=business_date, step=step)
 
 
-def test_registered_steps_are_ordered_by_order_with_final_steps_last(close_registry, recorder):
+def test_registered_steps_are_ordered_by_order_with_final_steps_last(recorder):
     recorder.step("test.late", order=300)
     recorder.step("test.early", order=100)
     recorder.step("test.final_early", order=5, final=True)
@@ -65,7 +65,7 @@ def test_registered_steps_are_ordered_by_order_with_final_steps_last(close_regis
     ]
 
 
-def test_registering_a_different_function_under_a_taken_name_is_refused(close_registry, recorder):
+def test_registering_a_different_function_under_a_taken_name_is_refused(recorder):
     recorder.step("test.once", order=100)
 
     with pytest.raises(ValueError, match="registered twice"):
@@ -130,7 +130,7 @@ def test_a_crashing_step_leaves_the_date_open_and_its_run_marked_running(open_da
 
 
 def test_rerunning_a_crashed_close_skips_finished_steps_and_posts_the_crashed_steps_effect_once(
-    open_date, close_registry, recorder
+    open_date, recorder
 ):
     """The crashing step commits its entry, then dies before the runner marks it finished."""
     recorder.step("test.before", order=100)

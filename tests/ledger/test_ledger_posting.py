@@ -1,5 +1,6 @@
 """Posting to the ledger: balanced entries only, hash-chained, append-only, reversed not edited."""
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -7,9 +8,10 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from core.business_date import business_date_set
 from core.errors import DomainError
 from core.money import MoneyTypeError
-from ledger.chart import CASH, INTEREST_INCOME, INTEREST_RECEIVABLE, PRINCIPAL_RECEIVABLE
+from ledger.chart import CASH, INTEREST_INCOME, INTEREST_RECEIVABLE, PRINCIPAL_RECEIVABLE, SUSPENSE
 from ledger.hashing import HashedLine, entry_hash
 from ledger.models import (
     GENESIS_HASH,
@@ -36,7 +38,12 @@ from ledger.services import (
 
 pytestmark = pytest.mark.django_db
 
-DAY = date(2031, 1, 30)
+DAY = date(2031, 1, 30)  # the open date set by tests/ledger/conftest.py
+
+
+def open_next_day() -> date:
+    """Move the open date one day on, as a close would (without sealing)."""
+    return business_date_set(new_date=DAY + timedelta(days=1), reason="ledger test: next day")
 
 
 def disbursement(loan_id: int, amount: str = "1000.00", *, reference: str = "") -> EntryDraft:
@@ -131,6 +138,7 @@ def test_a_balanced_entry_posts_its_lines_as_the_first_link_of_its_chain():
 
 def test_the_next_entry_on_a_chain_links_to_the_previous_entrys_hash():
     first = entry_post(draft=disbursement(7), business_date=DAY)
+    open_next_day()
     second = entry_post(
         draft=EntryDraft(
             kind="repayment",
@@ -275,19 +283,19 @@ def test_a_float_amount_is_refused_as_not_money_with_nothing_written():
     assert _nothing_written()
 
 
-@pytest.mark.parametrize("offset", [0, -1], ids=["the-sealed-day", "a-day-before-it"])
-def test_posting_on_or_before_a_sealed_day_is_refused(offset):
-    day_seal(business_date=DAY)
-
+@pytest.mark.parametrize("offset", [-1, 1], ids=["a-day-before-the-open-date", "a-day-after-it"])
+def test_posting_on_a_day_other_than_the_open_business_date_is_refused(offset):
     with pytest.raises(DomainError) as refused:
         entry_post(draft=disbursement(1), business_date=DAY + timedelta(days=offset))
 
-    assert refused.value.code == "business_date_sealed"
+    assert refused.value.code == "business_date_not_open"
+    assert refused.value.field == "business_date"
     assert _nothing_written()
 
 
-def test_posting_on_the_day_after_a_sealed_day_is_accepted():
+def test_posting_on_the_open_day_after_a_sealed_day_is_accepted():
     day_seal(business_date=DAY)
+    open_next_day()
 
     entry = entry_post(draft=disbursement(1), business_date=DAY + timedelta(days=1))
 
@@ -329,6 +337,7 @@ def test_sealing_a_day_before_a_sealed_day_is_refused():
 
 def test_entry_reverse_posts_the_mirror_image_on_the_same_chain_linked_to_the_original():
     original = entry_post(draft=disbursement(3, "250.00"), business_date=DAY)
+    open_next_day()
 
     reversal = entry_reverse(entry_id=original.pk, business_date=DAY + timedelta(days=1))
 
@@ -556,3 +565,50 @@ def test_postgres_refuses_a_raw_insert_of_one_extra_line_into_a_balanced_entry(p
             _raw(_INSERT_LINES + "(%s, %s, NULL, 5.00, 0)", [posted_entry.pk, _account_id(CASH)])
 
     assert posted_entry.lines.count() == 2
+
+
+def test_a_line_above_the_largest_storable_amount_is_refused_with_nothing_written():
+    huge = Decimal("10000000000000000.00")
+    draft = EntryDraft(kind="huge", chain=loan_chain(1), lines=[debit(CASH, huge), credit(SUSPENSE, huge)])
+
+    with pytest.raises(DomainError) as refused:
+        entry_post(draft=draft, business_date=DAY)
+
+    assert refused.value.code == "line_too_large"
+    assert _nothing_written()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_first_postings_to_a_new_chain_at_once_both_land_one_after_the_other():
+    business_date_set(new_date=DAY, reason="concurrency test")
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def post(amount: str) -> None:
+        try:
+            barrier.wait()
+            entry_post(
+                draft=EntryDraft(
+                    kind="transfer",
+                    chain="insurer:9",
+                    lines=[debit(CASH, Decimal(amount)), credit(SUSPENSE, Decimal(amount))],
+                ),
+                business_date=DAY,
+            )
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(amount,)) for amount in ("1.00", "2.00")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    entries = list(JournalEntry.objects.filter(chain="insurer:9").order_by("sequence"))
+    assert [entry.sequence for entry in entries] == [1, 2]
+    assert entries[1].previous_hash == entries[0].hash
+    assert ChainHead.objects.get(chain="insurer:9").sequence == 2

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from core.business_date import business_date_set
 from ledger.chart import CASH, INTEREST_INCOME, INTEREST_RECEIVABLE, PRINCIPAL_RECEIVABLE
 from ledger.models import ChainHead, DaySeal, JournalEntry, JournalLine
 from ledger.services import (
@@ -72,6 +73,12 @@ def _loan_entry(kind: str, loan_id: int, receivable: str, amount: str, other: st
     )
 
 
+def seal_and_open_next_day(day: date) -> None:
+    """What a close does at the end of a day: seal it and open the next."""
+    day_seal(business_date=day)
+    business_date_set(new_date=day + timedelta(days=1), reason="verification test: next day")
+
+
 @pytest.fixture
 def book() -> dict[str, JournalEntry]:
     """Two loans and the general chain over two sealed days, with a reversal, and an open third day."""
@@ -87,7 +94,7 @@ def book() -> dict[str, JournalEntry]:
         ],
         business_date=DAY_ONE,
     )
-    day_seal(business_date=DAY_ONE)
+    seal_and_open_next_day(DAY_ONE)
     accrual_1, accrual_2 = entries_post(
         drafts=[
             _loan_entry("accrual", 1, INTEREST_RECEIVABLE, "0.40", INTEREST_INCOME),
@@ -96,7 +103,7 @@ def book() -> dict[str, JournalEntry]:
         business_date=DAY_TWO,
     )
     reversal = entry_reverse(entry_id=accrual_2.pk, business_date=DAY_TWO)
-    day_seal(business_date=DAY_TWO)
+    seal_and_open_next_day(DAY_TWO)
     unsealed = entries_post(
         drafts=[_loan_entry("accrual", 1, INTEREST_RECEIVABLE, "0.40", INTEREST_INCOME)],
         business_date=DAY_TWO + timedelta(days=1),
