@@ -19,7 +19,8 @@ from enum import StrEnum
 
 from core.money import ZERO, as_decimal, is_fen_exact, round_fen
 
-# Regulation and product rules cap interest-first (先息后本) loans at 12 months.
+# The product default (DOMAIN.md) caps interest-first (先息后本) at 12 months and no
+# product offers longer; a product's own lower cap is for the loan service to check.
 INTEREST_FIRST_MAX_PERIODS = 12
 
 _ONE = Decimal(1)
@@ -52,6 +53,8 @@ class ScheduleLine:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleTotals:
+    """Sums over a schedule's lines."""
+
     principal: Decimal
     interest: Decimal
     fee: Decimal
@@ -71,17 +74,24 @@ def monthly_due_dates(*, start_date: date, term_months: int) -> list[date]:
     """
     if term_months < 1:
         raise ValueError(f"term_months must be at least 1, got {term_months}")
-    return [_add_months(start_date, months=k) for k in range(1, term_months + 1)]
+    start_months = start_date.year * 12 + start_date.month - 1  # months since year 0
+    return [
+        _day_of_month(year=months // 12, month=months % 12 + 1, day=start_date.day)
+        for months in range(start_months + 1, start_months + term_months + 1)
+    ]
 
 
-def _add_months(day: date, *, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, _month_length(year=year, month=month)))
+def _day_of_month(*, year: int, month: int, day: int) -> date:
+    """`day` of the month, or its last day when the month is shorter (Jan 31 → Feb 28)."""
+    # Every month has 28 days, so most loans skip the month-length lookup.
+    if day > 28:
+        day = min(day, _month_length(year=year, month=month))
+    return date(year, month, day)
 
 
 def _month_length(*, year: int, month: int) -> int:
-    # A table lookup: calendar.monthrange also computes a weekday and dominated quote time.
+    # A table lookup: calendar.monthrange also computes a weekday and was a visible
+    # share of quote time.
     if month == 2 and calendar.isleap(year):
         return 29
     return _MONTH_LENGTHS[month - 1]
@@ -98,8 +108,16 @@ def build_schedule(
 ) -> list[ScheduleLine]:
     """The schedule repaying `principal` on `due_dates`, interest accruing from `start_date`.
 
-    The principal parts sum exactly to `principal`; any rounding residue is
-    carried by the last installment.
+    Each line's interest is opening principal × daily rate × actual days and its
+    fee (the insurance premium) opening principal × monthly fee rate, each
+    rounded to the fen. The principal parts sum exactly to `principal`; any
+    rounding residue is carried by the last installment:
+
+    - equal installments: a level payment (see `_level_payment`) less each
+      line's interest; the last line pays whatever principal is left;
+    - equal principal: principal / periods rounded to the fen on every line
+      but the last, which takes the remainder (a few fen more or less);
+    - interest-first: interest only, all principal on the last line.
     """
     principal, daily_rate, monthly_fee_rate = _validated_amounts(
         principal=principal, daily_rate=daily_rate, monthly_fee_rate=monthly_fee_rate
