@@ -22,7 +22,7 @@ Rules (DOMAIN.md):
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from core.money import ZERO, round_fen
 from lending.schedules import RepaymentMethod, ScheduleLine, build_schedule, reamortize_keep_installment
@@ -33,6 +33,9 @@ COMPONENTS = (PENALTY, FEE, INTEREST, PRINCIPAL)
 SCHEDULED, DUE, OVERDUE, PAID, WRITTEN_OFF = "scheduled", "due", "overdue", "paid", "written_off"
 BY_INSTALLMENT, BY_COMPONENT = "by_installment", "by_component"
 KEEP_TERM, KEEP_INSTALLMENT = "keep_term", "keep_installment"
+# The unrounded penalty is kept to the places its database column stores, so a loan replayed in
+# memory (a reversal) and one saved and loaded every day (the close) accrue exactly alike.
+PENALTY_EXACT_QUANTUM = Decimal("1e-10")
 
 
 class PaymentExceedsPayoff(ValueError):
@@ -114,7 +117,7 @@ class PaymentResult:
 
 @dataclass
 class DayResult:
-    """What a day's close did: amounts recognized as receivable, penalty accrued, installments gone overdue."""
+    """What a day's close did: amounts now receivable, penalty accrued, installments gone overdue."""
 
     recognized: list[Portion] = field(default_factory=list)
     penalty: list[Portion] = field(default_factory=list)
@@ -335,9 +338,10 @@ def close_day(installments: Sequence[InstallmentPosition], terms: LoanTerms, day
 def _accrue_penalty(installment: InstallmentPosition, terms: LoanTerms, day: date) -> Decimal:
     if installment.penalty_accrued_through is not None and installment.penalty_accrued_through >= day:
         return ZERO
-    installment.penalty_accrued_exact += (
-        installment.owed(PRINCIPAL) * terms.daily_rate * terms.penalty_multiplier
-    )
+    installment.penalty_accrued_exact = (
+        installment.penalty_accrued_exact
+        + installment.owed(PRINCIPAL) * terms.daily_rate * terms.penalty_multiplier
+    ).quantize(PENALTY_EXACT_QUANTUM, rounding=ROUND_HALF_UP)
     installment.penalty_accrued_through = day
     total = round_fen(installment.penalty_accrued_exact)
     increment = total - installment.penalty

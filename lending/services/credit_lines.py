@@ -6,14 +6,19 @@ from decimal import Decimal
 from django.db import transaction
 from django_fsm import can_proceed
 
-from core.business_date import business_date_for_write
+from core.business_date import REASON_MAX_LENGTH, business_date_for_write
 from core.errors import DomainError
 from core.money import as_decimal
-from core.validation import amount_positive
+from core.validation import amount_positive, text_required
 from lending.locking import credit_line_lock
 from lending.models import Borrower, CreditLine, CreditLineChange, Product
 
 LINE_VALIDITY_DAYS = 365
+
+
+def _reason(reason: str) -> str:
+    """Every change needs a reason; it becomes the history's change reason, which has a length limit."""
+    return text_required(reason, field="reason", max_length=REASON_MAX_LENGTH)
 
 
 def _record(line: CreditLine, field: str, old, new, *, reason: str, actor, today: date) -> None:
@@ -55,6 +60,7 @@ def credit_line_open(
     *, borrower: Borrower, product: Product, limit: Decimal, daily_rate: Decimal, reason: str, actor=None
 ) -> CreditLine:
     """Grant an active line (underwriting calls this on approval)."""
+    reason = _reason(reason)
     today = business_date_for_write()
     if not product.is_active:
         raise DomainError("product_inactive", "the product is not open for new lines", field="product")
@@ -87,6 +93,7 @@ def credit_line_change_limit(
     *, credit_line_id: int, new_limit: Decimal, reason: str, actor=None
 ) -> CreditLine:
     """A new limit; lowering below what is used is allowed (no new drawdowns until repaid)."""
+    reason = _reason(reason)
     today = business_date_for_write()
     line = credit_line_lock(credit_line_id)
     if line.state == CreditLine.State.CLOSED:
@@ -107,6 +114,7 @@ def credit_line_change_rate(
     *, credit_line_id: int, new_daily_rate: Decimal, reason: str, actor=None
 ) -> CreditLine:
     """A new rate for future drawdowns; loans keep their contract rate."""
+    reason = _reason(reason)
     today = business_date_for_write()
     line = credit_line_lock(credit_line_id)
     new_daily_rate = _check_rate(line.product, new_daily_rate)
@@ -127,6 +135,7 @@ def credit_line_change_rate(
 
 
 def _transition(credit_line_id: int, transition_name: str, *, reason: str, actor) -> CreditLine:
+    reason = _reason(reason)
     today = business_date_for_write()
     line = credit_line_lock(credit_line_id)
     old = line.state

@@ -1,14 +1,15 @@
 """Drawdowns on a credit line, disbursement and cancellation of loans."""
 
 import uuid
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from core.business_date import business_date_for_write
+from core.business_date import REASON_MAX_LENGTH, business_date_for_write
 from core.errors import DomainError
-from core.validation import amount_positive
+from core.validation import amount_positive, text_required
 from ledger.services import entry_post
 from lending import postings
 from lending.locking import credit_line_lock, loan_lock
@@ -59,24 +60,17 @@ def drawdown_quote(*, credit_line: CreditLine, amount, term_months, method, star
     return quote
 
 
-@transaction.atomic
-def loan_drawdown(
-    *, credit_line_id: int, amount, term_months, method, idempotency_key: str = "", actor=None
+def _draw(
+    line: CreditLine, today: date, *, amount, term_months, method, idempotency_key: str, pay_out: bool
 ) -> Loan:
-    """Draw on an active line: the loan waits for disbursement and uses the limit meanwhile.
-
-    The line row is locked, so concurrent drawdowns are serialised and the
-    used amount never exceeds the limit. A repeated idempotency key returns
-    the loan it created.
-    """
-    today = business_date_for_write()
-    line = credit_line_lock(credit_line_id)
+    """A drawdown on a locked line; with `pay_out` the loan is disbursed in the same step."""
     if idempotency_key:
         existing = Loan.objects.filter(credit_line=line, idempotency_key=idempotency_key).first()
         if existing:
             if (
                 existing.principal != amount_positive(amount, field="amount")
                 or existing.term_months != term_months
+                or existing.method != method
             ):
                 raise DomainError(
                     "idempotency_conflict", "this key was used for another drawdown", field="idempotency_key"
@@ -107,29 +101,19 @@ def loan_drawdown(
         requested_on=today,
         idempotency_key=idempotency_key,
     )
-    loan._change_reason = "drawdown"
-    loan.save()
+    if pay_out:
+        _pay_out(loan, quote, today)
+    else:
+        loan._change_reason = "drawdown"
+        loan.save()
     line.used += principal
     line._change_reason = f"drawdown {loan.number}"
     line.save(update_fields=["used"])
     return loan
 
 
-@transaction.atomic
-def loan_disburse(*, loan_id: int, actor=None) -> Loan:
-    """Pay the loan out: installments from today's schedule, principal receivable against cash."""
-    today = business_date_for_write()
-    _line, loan = loan_lock(loan_id)
-    if loan.state != Loan.State.PENDING:
-        raise DomainError("loan_not_pending", f"the loan is {loan.state}", field="loan")
-    quote = quote_build(
-        principal=loan.principal,
-        daily_rate=loan.daily_rate,
-        method=RepaymentMethod(loan.method),
-        term_months=loan.term_months,
-        start_date=today,
-        monthly_fee_rate=loan.monthly_fee_rate,
-    )
+def _pay_out(loan: Loan, quote: Quote, today: date) -> None:
+    """Disburse (saving the loan): installments from the quote, principal receivable against cash."""
     loan.disburse()
     loan.disbursed_on = today
     loan.principal_outstanding = loan.principal
@@ -156,12 +140,76 @@ def loan_disburse(*, loan_id: int, actor=None) -> Loan:
         draft=postings.disbursement_draft(loan_id=loan.pk, number=loan.number, principal=loan.principal),
         business_date=today,
     )
+
+
+@transaction.atomic
+def loan_drawdown(
+    *, credit_line_id: int, amount, term_months, method, idempotency_key: str = "", actor=None
+) -> Loan:
+    """Draw on an active line: the loan waits for disbursement and uses the limit meanwhile.
+
+    The line row is locked, so concurrent drawdowns are serialised and the
+    used amount never exceeds the limit. A repeated idempotency key returns
+    the loan it created.
+    """
+    today = business_date_for_write()
+    line = credit_line_lock(credit_line_id)
+    return _draw(
+        line,
+        today,
+        amount=amount,
+        term_months=term_months,
+        method=method,
+        idempotency_key=idempotency_key,
+        pay_out=False,
+    )
+
+
+@transaction.atomic
+def loan_drawdown_and_disburse(
+    *, credit_line_id: int, amount, term_months, method, idempotency_key: str = "", actor=None
+) -> Loan:
+    """Draw on the line and pay the loan out at once, in one transaction.
+
+    The partner API's drawdown until a payment gateway confirms
+    disbursements; one lock of the line and one commit instead of two.
+    """
+    today = business_date_for_write()
+    line = credit_line_lock(credit_line_id)
+    return _draw(
+        line,
+        today,
+        amount=amount,
+        term_months=term_months,
+        method=method,
+        idempotency_key=idempotency_key,
+        pay_out=True,
+    )
+
+
+@transaction.atomic
+def loan_disburse(*, loan_id: int, actor=None) -> Loan:
+    """Pay out a pending loan, its schedule starting today."""
+    today = business_date_for_write()
+    _line, loan = loan_lock(loan_id)
+    if loan.state != Loan.State.PENDING:
+        raise DomainError("loan_not_pending", f"the loan is {loan.state}", field="loan")
+    quote = quote_build(
+        principal=loan.principal,
+        daily_rate=loan.daily_rate,
+        method=RepaymentMethod(loan.method),
+        term_months=loan.term_months,
+        start_date=today,
+        monthly_fee_rate=loan.monthly_fee_rate,
+    )
+    _pay_out(loan, quote, today)
     return loan
 
 
 @transaction.atomic
 def loan_cancel(*, loan_id: int, reason: str, actor=None) -> Loan:
     """Cancel a loan not yet disbursed; its amount goes back to the line."""
+    reason = text_required(reason, field="reason", max_length=REASON_MAX_LENGTH)
     line, loan = loan_lock(loan_id)
     if loan.state != Loan.State.PENDING:
         raise DomainError(

@@ -10,7 +10,7 @@ from django.db import transaction
 from core.business_date import business_date_for_write
 from core.errors import DomainError
 from core.money import ZERO
-from core.validation import amount_positive
+from core.validation import amount_positive, text_required
 from ledger.models import JournalEntry
 from ledger.selectors import account_balances
 from ledger.services import EntryDraft, entries_post, entry_post, entry_reverse
@@ -188,8 +188,9 @@ def repayment_reverse(
     new allocations, and one adjustment entry for the rest (penalty and
     interest recognised differently).
     """
-    if not (reason or "").strip():
-        raise DomainError("required", "is required", field="reason")
+    reason = text_required(
+        reason, field="reason", max_length=RepaymentReversal._meta.get_field("reason").max_length
+    )
     today = business_date_for_write()
     repayment = Repayment.objects.filter(pk=repayment_id).first()
     if repayment is None:
