@@ -44,13 +44,14 @@ def _close_loans(loan_ids: list[int], business_date: date) -> int:
             continue
         installments = installments_lock(loan)
         positions = positions_load(installments)
-        result = engine.close_day(positions, loan_terms(loan, line.product), business_date)
+        result = engine.close_day(positions, loan_terms(loan), business_date)
         draft = postings.day_close_draft(
             loan_id=loan.pk, day_result=result, reference=f"close:{business_date}"
         )
         if draft:
             drafts.append(draft)
         reason = f"close of day {business_date}"
+        loan.closed_through = business_date
         positions_save(installments, positions, reason=reason)
         loan_sync(loan, line, positions, today=business_date, reason=reason)
     entries_post(drafts=drafts, business_date=business_date)

@@ -12,11 +12,12 @@ Rules (DOMAIN.md):
   date, then prepays principal and re-amortises the rest of the schedule.
 - Interest and fee of an installment become receivable when it falls due;
   paid before that, they are income straight away ("recognized" = False).
-- At the close of day D: installments due on D fall due; unpaid ones past
-  their due date plus grace days become overdue (an unpaid residue within
-  the product tolerance never does); overdue principal accrues penalty for
-  every day after the due date, unrounded, and the posted penalty is the
-  rounded running total, so it matches the formula to the fen.
+- At the close of day D: installments due on D fall due; unpaid ones whose
+  due date plus grace days is before D become overdue, so days past due on D
+  are D − due date (an unpaid residue within the product tolerance never
+  goes overdue); overdue principal accrues penalty for every day after the
+  due date, unrounded, and the posted penalty is the rounded running total,
+  so it matches the formula to the fen.
 """
 
 from collections.abc import Iterable, Sequence
@@ -323,7 +324,7 @@ def close_day(installments: Sequence[InstallmentPosition], terms: LoanTerms, day
                     result.recognized.append(Portion(installment.number, component, owed, True))
         if (
             installment.state == DUE
-            and installment.due_date + timedelta(days=terms.grace_days) <= day
+            and installment.due_date + timedelta(days=terms.grace_days) < day
             and installment.unpaid > terms.residue_tolerance
         ):
             installment.state = OVERDUE
@@ -336,14 +337,22 @@ def close_day(installments: Sequence[InstallmentPosition], terms: LoanTerms, day
 
 
 def _accrue_penalty(installment: InstallmentPosition, terms: LoanTerms, day: date) -> Decimal:
-    if installment.penalty_accrued_through is not None and installment.penalty_accrued_through >= day:
+    """Accrue penalty for each day after the due date up to `day` not yet accrued.
+
+    Grace days only waive penalty for an installment paid within them: once it
+    goes overdue, the days since its due date are charged too.
+    """
+    first = (installment.penalty_accrued_through or installment.due_date) + timedelta(days=1)
+    days = (day - first).days + 1
+    if days <= 0:
         return ZERO
-    installment.penalty_accrued_exact = (
-        installment.penalty_accrued_exact
-        + installment.owed(PRINCIPAL) * terms.daily_rate * terms.penalty_multiplier
-    ).quantize(PENALTY_EXACT_QUANTUM, rounding=ROUND_HALF_UP)
+    daily = installment.owed(PRINCIPAL) * terms.daily_rate * terms.penalty_multiplier
+    exact = installment.penalty_accrued_exact
+    for _ in range(days):
+        exact = (exact + daily).quantize(PENALTY_EXACT_QUANTUM, rounding=ROUND_HALF_UP)
+    installment.penalty_accrued_exact = exact
     installment.penalty_accrued_through = day
-    total = round_fen(installment.penalty_accrued_exact)
+    total = round_fen(exact)
     increment = total - installment.penalty
     installment.penalty = total
     return increment

@@ -181,7 +181,8 @@ class CreditLine(ConcurrentTransitionMixin, models.Model):
     valid_from = models.DateField()
     valid_until = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    # `used` is a cache of the line's loans (each drawdown and repayment is its own record).
+    history = HistoricalRecords(excluded_fields=["used"])
 
     class Meta:
         constraints = [
@@ -271,13 +272,31 @@ class Loan(ConcurrentTransitionMixin, models.Model):
     disbursed_on = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
+    # Contract terms copied from the product at drawdown: editing the product
+    # later changes new loans, never signed ones.
+    penalty_multiplier = models.DecimalField(max_digits=5, decimal_places=2)
+    grace_days = models.PositiveSmallIntegerField()
+    allocation = models.CharField(max_length=20, choices=Product.Allocation.choices)
+    component_order = models.JSONField()
+    prepayment = models.CharField(max_length=20, choices=Product.Prepayment.choices)
+    residue_tolerance = MoneyField()
+    # The last business date whose close has processed this loan: a payment
+    # arriving later that day is applied after the close, and a reversal
+    # replays it in the same order.
+    closed_through = models.DateField(null=True, blank=True)
     # Balances (cache of the ledger)
     principal_outstanding = MoneyField(default=ZERO)
     interest_outstanding = MoneyField(default=ZERO, help_text="Interest fallen due and unpaid")
     fee_outstanding = MoneyField(default=ZERO)
     penalty_outstanding = MoneyField(default=ZERO)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    # Balances change with every posting and penalty every day: the ledger is their history.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "principal_outstanding", "interest_outstanding", "fee_outstanding", "penalty_outstanding",
+            "closed_through",
+        ]
+    )  # fmt: skip
 
     class Meta:
         constraints = [
@@ -347,8 +366,9 @@ class Installment(models.Model):
     """One period of a loan's schedule: what is owed, what is paid.
 
     The state is a plain field, not a protected FSM field: the close of day
-    moves thousands of installments at once with set-based updates. The
-    allowed moves are listed in `TRANSITIONS` and checked by the services.
+    moves thousands of installments at once with set-based updates, and a
+    reversal replays a loan and may reopen a paid installment. The engine
+    (lending/engine.py) is the one place that decides state.
     """
 
     class State(models.TextChoices):
@@ -357,14 +377,6 @@ class Installment(models.Model):
         OVERDUE = "overdue", "Overdue"
         PAID = "paid", "Paid"
         WRITTEN_OFF = "written_off", "Written off"
-
-    TRANSITIONS = {
-        State.SCHEDULED: {State.DUE, State.PAID, State.WRITTEN_OFF},
-        State.DUE: {State.PAID, State.OVERDUE, State.WRITTEN_OFF},
-        State.OVERDUE: {State.PAID, State.WRITTEN_OFF},
-        State.PAID: set(),
-        State.WRITTEN_OFF: set(),
-    }
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments")
     number = models.PositiveSmallIntegerField()
@@ -388,7 +400,11 @@ class Installment(models.Model):
     penalty_accrued_exact = models.DecimalField(max_digits=24, decimal_places=10, default=ZERO)
     penalty_accrued_through = models.DateField(null=True, blank=True)
     paid_on = models.DateField(null=True, blank=True)
-    history = HistoricalRecords()
+    # Penalty grows every day an installment is overdue; the daily postings in
+    # the ledger are its history, so it would be a history row a day here.
+    history = HistoricalRecords(
+        excluded_fields=["penalty", "penalty_accrued_exact", "penalty_accrued_through"]
+    )
 
     class Meta:
         ordering = ["loan_id", "number"]
@@ -443,6 +459,8 @@ class Repayment(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.PARTNER)
     source_reference = models.CharField(max_length=100, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
+    # Arrived after the close of its value date had processed the loan (see Loan.closed_through).
+    after_close = models.BooleanField(default=False)
     received_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

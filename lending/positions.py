@@ -2,12 +2,13 @@
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
 from simple_history.utils import bulk_update_with_history
 
 from core.money import ZERO
 from lending import engine
-from lending.models import CreditLine, Installment, Loan, Product
+from lending.models import CreditLine, Installment, Loan
 from lending.schedules import RepaymentMethod, schedule_for_new_loan
 
 POSITION_FIELDS = [
@@ -17,17 +18,18 @@ POSITION_FIELDS = [
 ]  # fmt: skip
 
 
-def loan_terms(loan: Loan, product: Product) -> engine.LoanTerms:
+def loan_terms(loan: Loan) -> engine.LoanTerms:
+    """The loan's contract terms, as copied from its product at drawdown."""
     return engine.LoanTerms(
         daily_rate=loan.daily_rate,
         monthly_fee_rate=loan.monthly_fee_rate,
         method=RepaymentMethod(loan.method),
-        penalty_multiplier=product.penalty_multiplier,
-        grace_days=product.grace_days,
-        allocation=product.allocation,
-        component_order=tuple(product.component_order),
-        prepayment=product.prepayment,
-        residue_tolerance=product.residue_tolerance,
+        penalty_multiplier=loan.penalty_multiplier,
+        grace_days=loan.grace_days,
+        allocation=loan.allocation,
+        component_order=tuple(loan.component_order),
+        prepayment=loan.prepayment,
+        residue_tolerance=loan.residue_tolerance,
     )
 
 
@@ -53,21 +55,28 @@ def positions_load(installments: Sequence[Installment]) -> list[engine.Installme
     ]
 
 
+# Penalty accrual changes daily; those fields are excluded from installment history (see the model).
+UNHISTORIED_FIELDS = {"penalty", "penalty_accrued_exact", "penalty_accrued_through"}
+
+
 def positions_save(
     installments: Sequence[Installment], positions: Sequence[engine.InstallmentPosition], *, reason: str
 ) -> None:
-    """Write changed positions back, with history, in one UPDATE per batch."""
+    """Write changed positions back in bulk; history rows only where a recorded field changed."""
     by_number = {position.number: position for position in positions}
-    changed = []
+    recorded, unrecorded = [], []
     for row in installments:
         position = by_number[row.number]
-        if any(getattr(row, name) != getattr(position, name) for name in POSITION_FIELDS):
-            for name in POSITION_FIELDS:
-                setattr(row, name, getattr(position, name))
-            row._change_reason = reason
-            changed.append(row)
-    if changed:
-        bulk_update_with_history(changed, Installment, POSITION_FIELDS, default_change_reason=reason)
+        changed = {name for name in POSITION_FIELDS if getattr(row, name) != getattr(position, name)}
+        if not changed:
+            continue
+        for name in changed:
+            setattr(row, name, getattr(position, name))
+        (unrecorded if changed <= UNHISTORIED_FIELDS else recorded).append(row)
+    if recorded:
+        bulk_update_with_history(recorded, Installment, POSITION_FIELDS, default_change_reason=reason)
+    if unrecorded:
+        Installment.objects.bulk_update(unrecorded, POSITION_FIELDS)
 
 
 def loan_balances_refresh(loan: Loan, positions: Sequence[engine.InstallmentPosition]) -> None:
@@ -78,11 +87,18 @@ def loan_balances_refresh(loan: Loan, positions: Sequence[engine.InstallmentPosi
     loan.penalty_outstanding = sum((p.owed(engine.PENALTY) for p in positions), ZERO)
 
 
+BALANCE_FIELDS = ["principal_outstanding", "interest_outstanding", "fee_outstanding", "penalty_outstanding"]
+
+
 def loan_sync(loan: Loan, line: CreditLine, positions, *, today: date, reason: str) -> None:
-    """Set the loan's balances and state from its installments, and free the line's repaid principal."""
-    principal_before = loan.principal_outstanding
+    """Set the loan's balances and state from its installments, and free the line's repaid principal.
+
+    A change of state is saved with history; balances alone (a cache excluded
+    from history) are written with a plain update.
+    """
+    principal_before, state_before = loan.principal_outstanding, loan.state
     loan_balances_refresh(loan, positions)
-    line.used -= principal_before - loan.principal_outstanding
+    line_used_add(line, loan.principal_outstanding - principal_before)
     if all(p.is_settled for p in positions):
         if loan.state != Loan.State.PAID_OFF:
             loan.pay_off()
@@ -96,7 +112,16 @@ def loan_sync(loan: Loan, line: CreditLine, positions, *, today: date, reason: s
             loan.mark_overdue()
         elif not overdue and loan.state == Loan.State.OVERDUE:
             loan.cure()
-    loan._change_reason = reason
-    loan.save()
-    line._change_reason = reason
-    line.save(update_fields=["used"])
+    if loan.state != state_before:
+        loan._change_reason = reason
+        loan.save()
+    else:
+        fields = [*BALANCE_FIELDS, "closed_through"]
+        Loan.objects.filter(pk=loan.pk).update(**{name: getattr(loan, name) for name in fields})
+
+
+def line_used_add(line: CreditLine, delta: Decimal) -> None:
+    """Move the line's used amount (a cache excluded from history; the caller holds the line lock)."""
+    if delta:
+        line.used += delta
+        CreditLine.objects.filter(pk=line.pk).update(used=line.used)

@@ -8,7 +8,7 @@ from django_fsm import can_proceed
 
 from core.business_date import REASON_MAX_LENGTH, business_date_for_write
 from core.errors import DomainError
-from core.money import as_decimal
+from core.money import as_decimal, round_fen, round_rate
 from core.validation import amount_positive, text_required
 from lending.locking import credit_line_lock
 from lending.models import Borrower, CreditLine, CreditLineChange, Product
@@ -41,7 +41,7 @@ def _check_limit(product: Product, limit: Decimal) -> Decimal:
             f"must be between {product.min_limit} and {product.max_limit}",
             field="limit",
         )
-    return limit
+    return round_fen(limit)
 
 
 def _check_rate(product: Product, daily_rate: Decimal) -> Decimal:
@@ -52,7 +52,7 @@ def _check_rate(product: Product, daily_rate: Decimal) -> Decimal:
             f"must be between {product.min_daily_rate} and {product.max_daily_rate} per day",
             field="daily_rate",
         )
-    return daily_rate
+    return round_rate(daily_rate)
 
 
 @transaction.atomic

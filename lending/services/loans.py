@@ -14,6 +14,7 @@ from ledger.services import entry_post
 from lending import postings
 from lending.locking import credit_line_lock, loan_lock
 from lending.models import CreditLine, Installment, Loan, Product
+from lending.positions import line_used_add
 from lending.quotes import Quote, quote_build
 from lending.schedules import RepaymentMethod
 
@@ -100,15 +101,19 @@ def _draw(
         effective_apr=quote.apr.effective_annual_rate,
         requested_on=today,
         idempotency_key=idempotency_key,
+        penalty_multiplier=line.product.penalty_multiplier,
+        grace_days=line.product.grace_days,
+        allocation=line.product.allocation,
+        component_order=line.product.component_order,
+        prepayment=line.product.prepayment,
+        residue_tolerance=line.product.residue_tolerance,
     )
     if pay_out:
         _pay_out(loan, quote, today)
     else:
         loan._change_reason = "drawdown"
         loan.save()
-    line.used += principal
-    line._change_reason = f"drawdown {loan.number}"
-    line.save(update_fields=["used"])
+    line_used_add(line, principal)
     return loan
 
 
@@ -191,9 +196,11 @@ def loan_drawdown_and_disburse(
 def loan_disburse(*, loan_id: int, actor=None) -> Loan:
     """Pay out a pending loan, its schedule starting today."""
     today = business_date_for_write()
-    _line, loan = loan_lock(loan_id)
+    line, loan = loan_lock(loan_id)
     if loan.state != Loan.State.PENDING:
         raise DomainError("loan_not_pending", f"the loan is {loan.state}", field="loan")
+    if line.state != CreditLine.State.ACTIVE:
+        raise DomainError("line_not_active", f"no money goes out on a {line.state} credit line", field="loan")
     quote = quote_build(
         principal=loan.principal,
         daily_rate=loan.daily_rate,
@@ -218,7 +225,5 @@ def loan_cancel(*, loan_id: int, reason: str, actor=None) -> Loan:
     loan.cancel()
     loan._change_reason = reason
     loan.save()
-    line.used -= loan.principal
-    line._change_reason = f"cancelled {loan.number}"
-    line.save(update_fields=["used"])
+    line_used_add(line, -loan.principal)
     return loan

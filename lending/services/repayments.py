@@ -27,16 +27,22 @@ class PayoffQuote:
     amount: Decimal
 
 
-def payoff_quote(*, loan: Loan, on_date: date) -> PayoffQuote:
-    """What pays the loan off on `on_date`: interest only for the days used."""
+def payoff_quote(*, loan: Loan, on_date: date, today: date) -> PayoffQuote:
+    """What pays the loan off on `on_date` (today or later): interest only for the days used.
+
+    For a later date the loan is run forward through each close in between,
+    so installments falling due and penalty accruing meanwhile are included.
+    """
     if not loan.is_open:
         raise DomainError("loan_not_open", f"the loan is {loan.state}", field="loan")
-    if on_date < loan.disbursed_on:
-        raise DomainError(
-            "date_before_disbursement", "must not be before the disbursement date", field="date"
-        )
+    if on_date < today:
+        raise DomainError("date_in_past", f"must not be before the business date {today}", field="date")
     positions = positions_load(list(loan.installments.order_by("number")))
-    terms = loan_terms(loan, loan.credit_line.product)
+    terms = loan_terms(loan)
+    day = today if loan.closed_through != today else today + timedelta(days=1)
+    while day < on_date:
+        engine.close_day(positions, terms, day)
+        day += timedelta(days=1)
     return PayoffQuote(
         loan_id=loan.pk, on_date=on_date, amount=engine.payoff_amount(positions, terms, on_date)
     )
@@ -110,7 +116,7 @@ def repayment_post(
     installments = installments_lock(loan)
     positions = positions_load(installments)
     try:
-        result = engine.apply_payment(positions, loan_terms(loan, line.product), amount, today)
+        result = engine.apply_payment(positions, loan_terms(loan), amount, today)
     except engine.PaymentExceedsPayoff as error:
         raise DomainError(
             "exceeds_payoff", f"must not exceed the payoff amount {error.payoff}", field="amount"
@@ -122,6 +128,7 @@ def repayment_post(
         channel=channel,
         source_reference=source_reference,
         idempotency_key=idempotency_key,
+        after_close=loan.closed_through == today,
     )
     _post_payment(loan, repayment, result, installments, today)
     positions_save(installments, positions, reason=f"repayment {repayment.pk}")
@@ -130,21 +137,32 @@ def repayment_post(
 
 
 def _replay(loan: Loan, terms: engine.LoanTerms, payments: list[Repayment], today: date):
-    """The loan rebuilt from its original schedule: payments in date order, each closed day in between."""
+    """The loan rebuilt from its original schedule: payments and closes in the order they happened.
+
+    Each day's payments come before that day's close, except those that
+    arrived after the close had processed the loan; today is closed only if
+    the close has already processed the loan today.
+    """
     positions = original_positions(loan)
     results: dict[int, engine.PaymentResult] = {}
     events = {"recognized": [], "penalty": []}
     by_day: dict[date, list[Repayment]] = defaultdict(list)
     for payment in payments:
         by_day[payment.value_date].append(payment)
+
+    def pay(day: date, *, after_close: bool) -> None:
+        for payment in by_day.get(day, []):
+            if payment.after_close == after_close:
+                results[payment.pk] = engine.apply_payment(positions, terms, payment.amount, day)
+
     day = loan.disbursed_on
     while day <= today:
-        for payment in by_day.get(day, []):
-            results[payment.pk] = engine.apply_payment(positions, terms, payment.amount, day)
-        if day < today:
+        pay(day, after_close=False)
+        if day < today or loan.closed_through == today:
             closed = engine.close_day(positions, terms, day)
             events["recognized"] += closed.recognized
             events["penalty"] += closed.penalty
+        pay(day, after_close=True)
         day += timedelta(days=1)
     return positions, results, events
 
@@ -203,7 +221,7 @@ def repayment_reverse(
             "loan_not_reversible", f"repayments of a {loan.state} loan cannot be reversed", field="repayment"
         )
     installments = installments_lock(loan)
-    terms = loan_terms(loan, line.product)
+    terms = loan_terms(loan)
     remaining = list(
         loan.repayments.filter(reversal__isnull=True).exclude(pk=repayment.pk).order_by("value_date", "id")
     )

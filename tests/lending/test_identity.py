@@ -214,9 +214,7 @@ def test_missing_mobile_is_refused_as_required(value):
 # --- unified social credit code -----------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "first_17", ["91330106MA2AB1234", "91110000100000000", "12100000400000000"]
-)
+@pytest.mark.parametrize("first_17", ["91330106MA2AB1234", "91110000100000000", "12100000400000000"])
 def test_credit_code_with_a_correct_check_character_is_accepted(first_17):
     code = credit_code(first_17)
 

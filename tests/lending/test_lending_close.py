@@ -10,6 +10,7 @@ from django.db import transaction
 import lending.close
 from core.close import day_close
 from core.models import CloseStepRun
+from core.money import round_fen
 from core.progress import SilentProgress
 from ledger.chart import INTEREST_INCOME, INTEREST_RECEIVABLE
 from ledger.models import JournalEntry
@@ -45,13 +46,25 @@ def test_an_installment_falls_due_on_its_date_and_its_interest_becomes_receivabl
     assert Loan.objects.get(pk=loan.pk).interest_outstanding == first.interest
 
 
-def test_an_unpaid_installment_is_overdue_after_the_close_of_its_due_date(loan, skip_to, close_through):
+def test_an_unpaid_installment_is_still_due_after_the_close_of_its_due_date(loan, skip_to, close_through):
     skip_to(FIRST_DUE)
 
     close_through(FIRST_DUE)
 
-    assert first_installment(loan).state == Installment.State.OVERDUE
-    assert first_installment(loan).penalty == Decimal("0")
+    assert first_installment(loan).state == Installment.State.DUE
+    assert Loan.objects.get(pk=loan.pk).state == Loan.State.CURRENT
+
+
+def test_an_unpaid_installment_is_overdue_with_one_day_of_penalty_after_the_next_close(
+    loan, skip_to, close_through
+):
+    skip_to(FIRST_DUE)
+
+    close_through(FIRST_DUE + timedelta(days=1))
+
+    first = first_installment(loan)
+    assert first.state == Installment.State.OVERDUE
+    assert first.penalty == round_fen(first.principal * Decimal("0.0004") * Decimal("1.5"))
     assert Loan.objects.get(pk=loan.pk).state == Loan.State.OVERDUE
 
 
@@ -62,19 +75,25 @@ def test_with_grace_days_an_unpaid_installment_is_due_until_the_grace_runs_out(
     loan = make_loan(line)
     skip_to(FIRST_DUE)
 
-    close_through(FIRST_DUE + timedelta(days=2))
-    in_grace = first_installment(loan).state
     close_through(FIRST_DUE + timedelta(days=3))
+    in_grace = first_installment(loan)
+    close_through(FIRST_DUE + timedelta(days=4))
 
-    assert in_grace == Installment.State.DUE
-    assert first_installment(loan).state == Installment.State.OVERDUE
+    assert (in_grace.state, in_grace.penalty) == (Installment.State.DUE, Decimal("0"))
+    first = first_installment(loan)
+    assert first.state == Installment.State.OVERDUE
+    # Past the grace, the days since the due date are charged too.
+    assert first.penalty == round_fen(first.principal * Decimal("0.0004") * Decimal("1.5") * 4)
 
 
 def test_the_close_leaves_a_paid_off_loan_alone(make_borrower, make_line, make_loan, skip_to, close_through):
     loan = make_loan(make_line(make_borrower()), Decimal("6000"), term_months=3)
     skip_to(date(2031, 1, 20))
 
-    repayment_post(loan_id=loan.pk, amount=payoff_quote(loan=loan, on_date=date(2031, 1, 20)).amount)
+    repayment_post(
+        loan_id=loan.pk,
+        amount=payoff_quote(loan=loan, on_date=date(2031, 1, 20), today=date(2031, 1, 20)).amount,
+    )
     entries = JournalEntry.objects.count()
     skip_to(FIRST_DUE)
 

@@ -387,9 +387,15 @@ def test_no_penalty_accrues_on_the_due_date_itself():
 
     result = engine.close_day(positions, case.terms, due)
 
-    assert positions[0].state == engine.OVERDUE
+    assert positions[0].state == engine.DUE
     assert result.penalty == []
     assert positions[0].penalty == ZERO
+
+    after = engine.close_day(positions, case.terms, due + timedelta(days=1))
+
+    assert positions[0].state == engine.OVERDUE
+    assert after.overdue == [1]
+    assert [p.amount for p in after.penalty] == [round_fen(positions[0].principal * Decimal("0.0006"))]
 
 
 # --- prepayment ------------------------------------------------------------------------------

@@ -19,7 +19,10 @@ FIRST_DUE = date(2031, 2, 15)
 
 def pay_off(loan) -> None:
     loan = Loan.objects.get(pk=loan.pk)
-    repayment_post(loan_id=loan.pk, amount=payoff_quote(loan=loan, on_date=business_date_current()).amount)
+    repayment_post(
+        loan_id=loan.pk,
+        amount=payoff_quote(loan=loan, on_date=business_date_current(), today=business_date_current()).amount,
+    )
 
 
 @pytest.fixture

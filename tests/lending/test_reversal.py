@@ -48,7 +48,9 @@ def payoff_less(short: str) -> Callable[[Loan], Decimal]:
 
     def amount(loan: Loan) -> Decimal:
         loan = Loan.objects.get(pk=loan.pk)
-        return payoff_quote(loan=loan, on_date=business_date_current()).amount - Decimal(short)
+        return payoff_quote(
+            loan=loan, on_date=business_date_current(), today=business_date_current()
+        ).amount - Decimal(short)
 
     return amount
 
@@ -256,7 +258,11 @@ def paid_off_by_b(twin_loans, skip_to):
     for loan in loans.values():
         repayment_post(loan_id=loan.pk, amount=Decimal("2000"))
     skip_to(date(2031, 1, 25))
-    quote = payoff_quote(loan=Loan.objects.get(pk=loans["with_b"].pk), on_date=business_date_current())
+    quote = payoff_quote(
+        loan=Loan.objects.get(pk=loans["with_b"].pk),
+        on_date=business_date_current(),
+        today=business_date_current(),
+    )
     b = repayment_post(loan_id=loans["with_b"].pk, amount=quote.amount)
     assert Loan.objects.get(pk=loans["with_b"].pk).state == Loan.State.PAID_OFF
     skip_to(date(2031, 1, 28))
@@ -287,7 +293,10 @@ def test_a_reopened_loan_can_be_paid_off_again(paid_off_by_b):
     repayment_reverse(repayment_id=b.pk, reason="returned by the bank")
     loan = Loan.objects.get(pk=loans["with_b"].pk)
 
-    repayment_post(loan_id=loan.pk, amount=payoff_quote(loan=loan, on_date=business_date_current()).amount)
+    repayment_post(
+        loan_id=loan.pk,
+        amount=payoff_quote(loan=loan, on_date=business_date_current(), today=business_date_current()).amount,
+    )
 
     assert Loan.objects.get(pk=loan.pk).state == Loan.State.PAID_OFF
     assert list(ledger_problems()) == []
