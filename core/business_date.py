@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from core.errors import DomainError
-from core.locks import BUSINESS_DATE_LOCK, advisory_xact_lock, advisory_xact_lock_shared
+from core.locks import BUSINESS_DATE_LOCK, advisory_xact_lock
 from core.models import BusinessCalendar, CloseStepRun
 
 # The history table's change-reason column (django-simple-history) holds 100 characters.
@@ -27,10 +27,18 @@ def business_date_current() -> date:
 
 def business_date_for_write() -> date:
     """The open business date, held steady until the caller's transaction ends."""
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("business_date_for_write() must be called inside transaction.atomic()")
-    advisory_xact_lock_shared(BUSINESS_DATE_LOCK)
-    return business_date_current()
+    if connection.vendor != "postgresql":
+        return business_date_current()
+    # One round trip for the lock and the read: this runs in every money-moving transaction.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT pg_advisory_xact_lock_shared(%s), "current_date" FROM core_businesscalendar WHERE id = %s',
+            [BUSINESS_DATE_LOCK, BusinessCalendar.SINGLETON_ID],
+        )
+        return cursor.fetchone()[1]
 
 
 def business_date_lock_for_close() -> BusinessCalendar:

@@ -16,9 +16,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from core.business_date import business_date_current
+from core.business_date import business_date_for_write
 from core.errors import DomainError
-from core.locks import BUSINESS_DATE_LOCK, advisory_xact_lock_shared
 from core.money import ZERO, as_decimal, is_fen_exact
 from core.validation import MAX_AMOUNT
 from ledger.hashing import HashedLine, entry_hash, seal_digest
@@ -83,7 +82,7 @@ def _validate(draft: EntryDraft) -> None:
 
 def _refuse_date_not_open(business_date: date) -> None:
     """Entries land only on the open business date: never on a sealed day, a skipped one, or a future one."""
-    open_date = business_date_current()
+    open_date = business_date_for_write()
     if business_date != open_date:
         raise DomainError(
             "business_date_not_open",
@@ -124,7 +123,6 @@ def entries_post(*, drafts: Sequence[EntryDraft], business_date: date) -> list[J
     if unknown:
         raise DomainError("unknown_account", f"unknown ledger accounts: {', '.join(sorted(unknown))}")
 
-    advisory_xact_lock_shared(BUSINESS_DATE_LOCK)
     _refuse_date_not_open(business_date)
 
     chains = sorted({draft.chain for draft in drafts})
