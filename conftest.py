@@ -18,9 +18,7 @@ ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.pos
 def pytest_collection_modifyitems(config, items):
     if ON_POSTGRES:
         return
-    skip = pytest.mark.skip(
-        reason="needs PostgreSQL (set DATABASE_URL=postgres://…; runs in the CI PostgreSQL leg)"
-    )
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://…; runs in the CI PostgreSQL leg)")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)

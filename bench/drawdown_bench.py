@@ -66,8 +66,7 @@ def main() -> None:
     verdict = "meets" if rate >= TARGET else "MISSES"
     print(f"machine: {_django.machine()}")
     print(
-        f"drawdown+disbursement: {args.loans} loans in {elapsed:.1f} s = {rate:.0f}/s "
-        f"({verdict} the {TARGET}/s target)"
+        f"drawdown+disbursement: {args.loans} loans in {elapsed:.1f} s = {rate:.0f}/s ({verdict} the {TARGET}/s target)"
     )
 
 

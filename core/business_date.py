@@ -20,9 +20,7 @@ REASON_MAX_LENGTH = 100
 
 
 def business_date_current() -> date:
-    return BusinessCalendar.objects.values_list("current_date", flat=True).get(
-        pk=BusinessCalendar.SINGLETON_ID
-    )
+    return BusinessCalendar.objects.values_list("current_date", flat=True).get(pk=BusinessCalendar.SINGLETON_ID)
 
 
 def business_date_for_write() -> date:
@@ -71,9 +69,7 @@ def business_date_set(*, new_date: date, reason: str) -> date:
     if not reason:
         raise DomainError("reason_required", "a reason is required", field="reason")
     if len(reason) > REASON_MAX_LENGTH:
-        raise DomainError(
-            "reason_too_long", f"a reason has at most {REASON_MAX_LENGTH} characters", field="reason"
-        )
+        raise DomainError("reason_too_long", f"a reason has at most {REASON_MAX_LENGTH} characters", field="reason")
     calendar = business_date_lock_for_close()
     if CloseStepRun.objects.filter(business_date__gte=new_date).exists():
         raise DomainError(

@@ -13,11 +13,13 @@ Steps marked `final` (the ledger seal) run in the same transaction that moves
 the date, under the exclusive business-date lock.
 """
 
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,6 +53,52 @@ def close_step(name: str, *, order: int, final: bool = False) -> Callable[[StepF
         return function
 
     return register
+
+
+ChunkHandler = Callable[..., dict | None]
+_chunk_handlers: dict[str, ChunkHandler] = {}
+
+
+def close_chunk_handler(name: str) -> Callable[[ChunkHandler], ChunkHandler]:
+    """Register `handler(*, business_date, ids)`: one chunk of a step, its own transaction, safe to run twice."""
+
+    def register(handler: ChunkHandler) -> ChunkHandler:
+        _chunk_handlers[name] = handler
+        return handler
+
+    return register
+
+
+def chunk_run(*, handler: str, business_date: date, ids: list[int]) -> dict:
+    return _chunk_handlers[handler](business_date=business_date, ids=ids) or {}
+
+
+def chunks_run(*, handler: str, business_date: date, chunks: list[list[int]], progress: Progress) -> list[dict]:
+    """Run every chunk: in this process without a broker, fanned out to Celery workers with one.
+
+    Chunk tasks are acknowledged late and idempotent, so a worker that dies
+    mid-chunk leaves the chunk to be redone (its transaction never
+    committed), and a re-run of the step redoes only unfinished work.
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        results = []
+        for done, ids in enumerate(chunks, start=1):
+            results.append(chunk_run(handler=handler, business_date=business_date, ids=ids))
+            progress.chunk_done(handler, done, len(chunks))
+        return results
+    from celery import group
+
+    from core.tasks import close_chunk_task
+
+    pending = group(close_chunk_task.s(handler, business_date.isoformat(), ids) for ids in chunks).apply_async()
+    reported = 0
+    while not pending.ready():
+        if (done := pending.completed_count()) != reported:
+            reported = done
+            progress.chunk_done(handler, done, len(chunks))
+        time.sleep(0.2)
+    progress.chunk_done(handler, len(chunks), len(chunks))
+    return pending.get(disable_sync_subtasks=False)
 
 
 def close_steps() -> list[CloseStep]:

@@ -73,12 +73,8 @@ class JournalEntry(AppendOnlyModel):
     business_date = models.DateField(db_index=True)
     kind = models.CharField(max_length=40)
     description = models.CharField(max_length=200, blank=True)
-    reference = models.CharField(
-        max_length=100, blank=True, help_text="The business event's id or external reference"
-    )
-    reverses = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
-    )
+    reference = models.CharField(max_length=100, blank=True, help_text="The business event's id or external reference")
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
     chain = models.CharField(max_length=40)
     sequence = models.PositiveBigIntegerField()
     previous_hash = models.CharField(max_length=64)

@@ -65,9 +65,7 @@ def _validate(draft: EntryDraft) -> None:
         if amount_debit < 0 or amount_credit < 0:
             raise DomainError("line_negative", f"{draft.kind}: line amounts must not be negative")
         if (amount_debit > 0) == (amount_credit > 0):
-            raise DomainError(
-                "line_not_one_sided", f"{draft.kind}: each line is either a debit or a credit, not zero"
-            )
+            raise DomainError("line_not_one_sided", f"{draft.kind}: each line is either a debit or a credit, not zero")
         if not (is_fen_exact(amount_debit) and is_fen_exact(amount_credit)):
             raise DomainError("line_not_fen_exact", f"{draft.kind}: amounts are rounded to the fen first")
         if max(amount_debit, amount_credit) > MAX_AMOUNT:
@@ -75,9 +73,7 @@ def _validate(draft: EntryDraft) -> None:
         total_debit += amount_debit
         total_credit += amount_credit
     if total_debit != total_credit:
-        raise DomainError(
-            "entry_unbalanced", f"{draft.kind}: debits {total_debit} do not equal credits {total_credit}"
-        )
+        raise DomainError("entry_unbalanced", f"{draft.kind}: debits {total_debit} do not equal credits {total_credit}")
 
 
 def _refuse_date_not_open(business_date: date) -> None:
@@ -193,9 +189,7 @@ def entry_post(*, draft: EntryDraft, business_date: date) -> JournalEntry:
 
 
 @transaction.atomic
-def entry_reverse(
-    *, entry_id: int, business_date: date, reference: str = "", description: str = ""
-) -> JournalEntry:
+def entry_reverse(*, entry_id: int, business_date: date, reference: str = "", description: str = "") -> JournalEntry:
     """Post the mirror image of an entry on its own chain; an entry is reversed at most once."""
     original = JournalEntry.objects.get(pk=entry_id)
     if original.reverses_id is not None:

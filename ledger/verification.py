@@ -126,9 +126,7 @@ def seal_problems() -> Iterator[Problem]:
         if seal.previous_digest != previous_digest:
             yield Problem("seal_link", where, "previous_digest does not match the previous seal")
         hashes = list(
-            JournalEntry.objects.filter(business_date=seal.business_date)
-            .order_by("id")
-            .values_list("hash", flat=True)
+            JournalEntry.objects.filter(business_date=seal.business_date).order_by("id").values_list("hash", flat=True)
         )
         if len(hashes) != seal.entry_count:
             yield Problem("seal_count", where, f"sealed {seal.entry_count} entries, found {len(hashes)}")

@@ -153,9 +153,7 @@ class TransitionAdminMixin:
             transition_takes_reference=any(button["takes_reference"] for button in buttons),
             reason_max_length=REASON_MAX_LENGTH,
         )
-        return super().render_change_form(
-            request, context, add=add, change=change, form_url=form_url, obj=obj
-        )
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def transition_view(self, request, object_id, name):
         if request.method != "POST":
@@ -169,9 +167,7 @@ class TransitionAdminMixin:
             raise Http404
         if not self.has_transition_permission(request):
             raise PermissionDenied
-        change_url = reverse(
-            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]
-        )
+        change_url = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
         given = TransitionInput(
             reason=request.POST.get("reason", "").strip(),
             reference=request.POST.get("reference", "").strip(),
@@ -191,9 +187,7 @@ class TransitionAdminMixin:
                 _("%(action)s refused: %(message)s") % {"action": transition.label, "message": message},
             )
         else:
-            self.log_change(
-                request, obj, f"{transition.name}: {given.reason}" if given.reason else transition.name
-            )
+            self.log_change(request, obj, f"{transition.name}: {given.reason}" if given.reason else transition.name)
             messages.success(request, transition.done)
         return HttpResponseRedirect(change_url)
 
@@ -484,9 +478,7 @@ class CreditLineAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdm
     inlines = [CreditLineChangeInline]
     transitions = (
         _line_transition("freeze", _("Freeze"), _("The credit line was frozen."), "credit_line_freeze"),
-        _line_transition(
-            "unfreeze", _("Unfreeze"), _("The credit line was unfrozen."), "credit_line_unfreeze"
-        ),
+        _line_transition("unfreeze", _("Unfreeze"), _("The credit line was unfrozen."), "credit_line_unfreeze"),
         _line_transition("close", _("Close"), _("The credit line was closed."), "credit_line_close"),
     )
 
@@ -501,9 +493,7 @@ class CreditLineAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdm
     @admin.display(description=_("Loans"))
     def loans_link(self, line):
         url = reverse(f"{self.admin_site.name}:lending_loan_changelist")
-        return format_html(
-            '<a href="{}?credit_line__id__exact={}">{}</a>', url, line.pk, _("Loans on this line")
-        )
+        return format_html('<a href="{}?credit_line__id__exact={}">{}</a>', url, line.pk, _("Loans on this line"))
 
 
 # --- loans ---------------------------------------------------------------------------
@@ -628,9 +618,7 @@ class LoanAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
             label=_("Cancel"),
             done=_("The loan was cancelled."),
             applies=lambda loan: can_proceed(loan.cancel),
-            run=lambda loan, given: loans.loan_cancel(
-                loan_id=loan.pk, reason=given.reason, actor=given.actor
-            ),
+            run=lambda loan, given: loans.loan_cancel(loan_id=loan.pk, reason=given.reason, actor=given.actor),
         ),
     )
 
@@ -755,9 +743,7 @@ class RepaymentAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmi
     def reversal_link(self, repayment):
         if not hasattr(repayment, "reversal"):
             return "-"
-        url = reverse(
-            f"{self.admin_site.name}:lending_repaymentreversal_change", args=[repayment.reversal.pk]
-        )
+        url = reverse(f"{self.admin_site.name}:lending_repaymentreversal_change", args=[repayment.reversal.pk])
         return format_html('<a href="{}">{}</a>', url, repayment.reversal)
 
 

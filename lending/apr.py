@@ -45,9 +45,7 @@ def apr_from_cash_flows(*, flows: Sequence[Decimal], periods_per_year: int = MON
     return _apr(received=received, payments=payments, periods_per_year=periods_per_year)
 
 
-def apr_for_schedule(
-    *, principal: Decimal, lines: Sequence[ScheduleLine], upfront_fee: Decimal = ZERO
-) -> AprResult:
+def apr_for_schedule(*, principal: Decimal, lines: Sequence[ScheduleLine], upfront_fee: Decimal = ZERO) -> AprResult:
     """The all-in APR of a schedule: interest, premium and upfront fee all count.
 
     Each installment counts as one month whatever its actual days, as the IRR
@@ -56,9 +54,7 @@ def apr_for_schedule(
     principal = as_decimal(principal)
     upfront_fee = as_decimal(upfront_fee)
     if not ZERO <= upfront_fee < principal:
-        raise ValueError(
-            f"upfront_fee must be at least 0 and below the principal {principal}, got {upfront_fee}"
-        )
+        raise ValueError(f"upfront_fee must be at least 0 and below the principal {principal}, got {upfront_fee}")
     if not lines:
         raise ValueError("lines must not be empty")
     # Line amounts are Decimals made by the schedule module, so they skip as_decimal.
@@ -123,9 +119,7 @@ def _first_newton_step(*, received: Decimal, payments: Sequence[Decimal]) -> Dec
     return (tail_sums[-1] - received) / sum(tail_sums, ZERO)
 
 
-def _excess_and_slope(
-    *, rate: Decimal, received: Decimal, payments: Sequence[Decimal]
-) -> tuple[Decimal, Decimal]:
+def _excess_and_slope(*, rate: Decimal, received: Decimal, payments: Sequence[Decimal]) -> tuple[Decimal, Decimal]:
     """f(rate), the present value paid minus received, and its derivative f'(rate).
 
     With v = 1/(1+rate), the present value is v·Q(v) for the polynomial

@@ -152,9 +152,7 @@ def _future(installments, on_date: date) -> list[InstallmentPosition]:
     return [i for i in _open(installments) if i.due_date > on_date]
 
 
-def _interest_earned_to(
-    current: InstallmentPosition, base: Decimal, terms: LoanTerms, on_date: date
-) -> Decimal:
+def _interest_earned_to(current: InstallmentPosition, base: Decimal, terms: LoanTerms, on_date: date) -> Decimal:
     """Interest of the current period earned up to `on_date` (paid or not)."""
     days = (on_date - current.accrual_start).days
     return current.interest_settled + round_fen(base * terms.daily_rate * days)
@@ -211,7 +209,7 @@ def apply_payment(
         if remaining > 0:
             _prepay_principal(future, terms, remaining, on_date, earned, base, result)
     _mark_paid(installments, on_date)
-    result.residue = _settle_residue(installments, terms, on_date)
+    result.residue = settle_residue(installments, terms, on_date)
     return result
 
 
@@ -286,7 +284,7 @@ def remaining_balance(installments: Sequence[InstallmentPosition], on_date: date
     )
 
 
-def _settle_residue(installments, terms: LoanTerms, on_date: date) -> list[Portion]:
+def settle_residue(installments, terms: LoanTerms, on_date: date) -> list[Portion]:
     """A balance within the product tolerance does not keep the loan open: it is written off."""
     if not _open(installments):
         return []
@@ -358,7 +356,21 @@ def _accrue_penalty(installment: InstallmentPosition, terms: LoanTerms, day: dat
     return increment
 
 
-def days_past_due(installments: Sequence[InstallmentPosition], on_date: date) -> int:
-    """Days since the oldest overdue installment fell due (0 when none)."""
-    overdue = [i.due_date for i in installments if i.state == OVERDUE]
-    return (on_date - min(overdue)).days if overdue else 0
+def overdue_since(installments: Sequence[InstallmentPosition]) -> date | None:
+    """Due date of the oldest overdue installment (None when none is overdue)."""
+    return min((i.due_date for i in installments if i.state == OVERDUE), default=None)
+
+
+def write_off(installments: Sequence[InstallmentPosition], on_date: date) -> list[Portion]:
+    """Charge off everything the loan still owes; interest and fee not yet due are never charged."""
+    portions = []
+    not_yet_due = {i.number for i in _future(installments, on_date)}
+    for installment in _open(installments):
+        for component in COMPONENTS:
+            owed = installment.owed(component)
+            if installment.number in not_yet_due and component != PRINCIPAL:
+                setattr(installment, component, getattr(installment, f"{component}_paid"))
+            elif owed > 0:
+                portions.append(Portion(installment.number, component, owed, installment.is_recognized))
+        installment.state = WRITTEN_OFF
+    return portions

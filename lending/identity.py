@@ -46,9 +46,7 @@ _PHONE_CHARS_RE = re.compile(r"[0-9+()\-.\s]+")
 _EARLIEST_BIRTH_YEAR = 1900
 
 
-def national_id_normalize(
-    value: str, *, field: str = "national_id", today: datetime.date | None = None
-) -> str:
+def national_id_normalize(value: str, *, field: str = "national_id", today: datetime.date | None = None) -> str:
     """Return the 18-character resident identity number, upper-case 'X' check character.
 
     Full-width characters, spaces and hyphens are accepted and removed.
@@ -63,13 +61,9 @@ def national_id_normalize(
     except InvalidLength:
         raise DomainError(code, "National id must be 18 characters.", field=field) from None
     except InvalidFormat:
-        raise DomainError(
-            code, "National id must be 17 digits followed by a digit or 'X'.", field=field
-        ) from None
+        raise DomainError(code, "National id must be 17 digits followed by a digit or 'X'.", field=field) from None
     except InvalidChecksum:
-        raise DomainError(
-            code, "National id check character does not match (checksum).", field=field
-        ) from None
+        raise DomainError(code, "National id check character does not match (checksum).", field=field) from None
     except InvalidComponent:
         # stdnum raises the same exception for the birth date and the region.
         try:
@@ -137,9 +131,7 @@ def uscc_normalize(value: str, *, field: str = "credit_code") -> str:
             field=field,
         ) from None
     except InvalidChecksum:
-        raise DomainError(
-            code, "Credit code check character does not match (checksum).", field=field
-        ) from None
+        raise DomainError(code, "Credit code check character does not match (checksum).", field=field) from None
     except ValidationError:
         raise DomainError(code, "Credit code is not valid.", field=field) from None
 

@@ -12,9 +12,7 @@ def credit_line_lock(credit_line_id: int) -> CreditLine:
 
 def loan_lock(loan_id: int) -> tuple[CreditLine, Loan]:
     """Lock a loan and, first, its credit line."""
-    credit_line = (
-        CreditLine.objects.select_for_update(of=("self",)).select_related("product").get(loans=loan_id)
-    )
+    credit_line = CreditLine.objects.select_for_update(of=("self",)).select_related("product").get(loans=loan_id)
     loan = Loan.objects.select_for_update().get(pk=loan_id)
     return credit_line, loan
 

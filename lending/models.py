@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from core.fields import MoneyField, RateField
 from core.money import ZERO
+from lending.delinquency import BUCKETS
 from lending.schedules import RepaymentMethod
 
 TERM_CHOICES = [3, 6, 12]
@@ -66,9 +67,7 @@ class Borrower(models.Model):
 
     external_reference = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(
-        excluded_fields=["national_id_encrypted", "mobile_encrypted", "credit_code_encrypted"]
-    )
+    history = HistoricalRecords(excluded_fields=["national_id_encrypted", "mobile_encrypted", "credit_code_encrypted"])
 
     class Meta:
         constraints = [
@@ -84,8 +83,7 @@ class Borrower(models.Model):
                 name="borrower_unique_credit_code",
             ),
             models.CheckConstraint(
-                condition=(Q(kind="person") & ~Q(national_id_hash=""))
-                | (Q(kind="business") & ~Q(credit_code_hash="")),
+                condition=(Q(kind="person") & ~Q(national_id_hash="")) | (Q(kind="business") & ~Q(credit_code_hash="")),
                 name="borrower_identifier_for_kind",
             ),
         ]
@@ -133,30 +131,22 @@ class Product(models.Model):
     freeze_dpd = models.PositiveSmallIntegerField(default=1)
     npl_dpd = models.PositiveSmallIntegerField(default=90)
     write_off_dpd = models.PositiveSmallIntegerField(default=180)
-    allocation = models.CharField(
-        max_length=20, choices=Allocation.choices, default=Allocation.BY_INSTALLMENT
-    )
-    component_order = models.JSONField(
-        default=list, help_text="e.g. ['penalty', 'fee', 'interest', 'principal']"
-    )
+    allocation = models.CharField(max_length=20, choices=Allocation.choices, default=Allocation.BY_INSTALLMENT)
+    component_order = models.JSONField(default=list, help_text="e.g. ['penalty', 'fee', 'interest', 'principal']")
     prepayment = models.CharField(max_length=20, choices=Prepayment.choices, default=Prepayment.KEEP_TERM)
     residue_tolerance = MoneyField(default=Decimal("1.00"))
     history = HistoricalRecords()
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(min_limit__gt=0, max_limit__gte=F("min_limit")), name="product_limits"
-            ),
+            models.CheckConstraint(condition=Q(min_limit__gt=0, max_limit__gte=F("min_limit")), name="product_limits"),
             models.CheckConstraint(
                 condition=Q(min_daily_rate__gte=0)
                 & Q(default_daily_rate__gte=F("min_daily_rate"))
                 & Q(max_daily_rate__gte=F("default_daily_rate")),
                 name="product_rate_range",
             ),
-            models.CheckConstraint(
-                condition=Q(min_drawdown__gt=0, drawdown_multiple__gt=0), name="product_drawdown"
-            ),
+            models.CheckConstraint(condition=Q(min_drawdown__gt=0, drawdown_multiple__gt=0), name="product_drawdown"),
         ]
 
     def __str__(self):
@@ -180,6 +170,9 @@ class CreditLine(ConcurrentTransitionMixin, models.Model):
     used = MoneyField(default=ZERO, help_text="Principal outstanding plus loans awaiting disbursement")
     valid_from = models.DateField()
     valid_until = models.DateField()
+    # Frozen by the close because a loan is past due: the close unfreezes it on
+    # cure. A line frozen by staff stays frozen until staff unfreeze it.
+    frozen_for_delinquency = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # `used` is a cache of the line's loans (each drawdown and repayment is its own record).
     history = HistoricalRecords(excluded_fields=["used"])
@@ -188,9 +181,7 @@ class CreditLine(ConcurrentTransitionMixin, models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(limit__gt=0), name="credit_line_limit_positive"),
             models.CheckConstraint(condition=Q(used__gte=0), name="credit_line_used_not_negative"),
-            models.CheckConstraint(
-                condition=Q(valid_until__gte=F("valid_from")), name="credit_line_validity"
-            ),
+            models.CheckConstraint(condition=Q(valid_until__gte=F("valid_from")), name="credit_line_validity"),
         ]
 
     def __str__(self):
@@ -284,6 +275,12 @@ class Loan(ConcurrentTransitionMixin, models.Model):
     # arriving later that day is applied after the close, and a reversal
     # replays it in the same order.
     closed_through = models.DateField(null=True, blank=True)
+    # Delinquency, moved by the close of day: DPD is derived (business date −
+    # overdue_since); the bucket and NPL flag are stored because they drive
+    # actions, and each bucket move is a LoanBucketChange row.
+    overdue_since = models.DateField(null=True, blank=True, help_text="Due date of the oldest overdue installment")
+    dpd_bucket = models.CharField(max_length=2, choices=[(b, b) for b in BUCKETS], default="M0")
+    is_npl = models.BooleanField(default=False)
     # Balances (cache of the ledger)
     principal_outstanding = MoneyField(default=ZERO)
     interest_outstanding = MoneyField(default=ZERO, help_text="Interest fallen due and unpaid")
@@ -294,7 +291,7 @@ class Loan(ConcurrentTransitionMixin, models.Model):
     history = HistoricalRecords(
         excluded_fields=[
             "principal_outstanding", "interest_outstanding", "fee_outstanding", "penalty_outstanding",
-            "closed_through",
+            "closed_through", "overdue_since", "dpd_bucket", "is_npl",
         ]
     )  # fmt: skip
 
@@ -314,7 +311,10 @@ class Loan(ConcurrentTransitionMixin, models.Model):
                 name="loan_drawdown_idempotent",
             ),
         ]
-        indexes = [models.Index(fields=["state"])]
+        indexes = [
+            models.Index(fields=["state"]),
+            models.Index(fields=["dpd_bucket", "state"]),
+        ]
 
     def __str__(self):
         return self.number
@@ -354,12 +354,7 @@ class Loan(ConcurrentTransitionMixin, models.Model):
 
     @property
     def total_outstanding(self) -> Decimal:
-        return (
-            self.principal_outstanding
-            + self.interest_outstanding
-            + self.fee_outstanding
-            + self.penalty_outstanding
-        )
+        return self.principal_outstanding + self.interest_outstanding + self.fee_outstanding + self.penalty_outstanding
 
 
 class Installment(models.Model):
@@ -402,9 +397,7 @@ class Installment(models.Model):
     paid_on = models.DateField(null=True, blank=True)
     # Penalty grows every day an installment is overdue; the daily postings in
     # the ledger are its history, so it would be a history row a day here.
-    history = HistoricalRecords(
-        excluded_fields=["penalty", "penalty_accrued_exact", "penalty_accrued_through"]
-    )
+    history = HistoricalRecords(excluded_fields=["penalty", "penalty_accrued_exact", "penalty_accrued_through"])
 
     class Meta:
         ordering = ["loan_id", "number"]
@@ -519,3 +512,20 @@ class RepaymentAllocation(models.Model):
     @property
     def total(self) -> Decimal:
         return self.principal + self.interest + self.fee + self.penalty
+
+
+class LoanBucketChange(models.Model):
+    """A loan moving between DPD buckets (append-only): roll rates and cure rates are read from these."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="bucket_changes")
+    business_date = models.DateField()
+    from_bucket = models.CharField(max_length=2)
+    to_bucket = models.CharField(max_length=2)
+    dpd = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["business_date", "id"]
+        indexes = [models.Index(fields=["business_date"]), models.Index(fields=["loan", "business_date"])]
+
+    def __str__(self):
+        return f"{self.loan_id}: {self.from_bucket} → {self.to_bucket} on {self.business_date}"

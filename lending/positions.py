@@ -4,8 +4,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from simple_history.utils import bulk_update_with_history
-
+from core.bulk import rows_update
 from core.money import ZERO
 from lending import engine
 from lending.models import CreditLine, Installment, Loan
@@ -62,29 +61,29 @@ UNHISTORIED_FIELDS = {"penalty", "penalty_accrued_exact", "penalty_accrued_throu
 def positions_save(
     installments: Sequence[Installment], positions: Sequence[engine.InstallmentPosition], *, reason: str
 ) -> None:
-    """Write changed positions back in bulk; history rows only where a recorded field changed."""
-    by_number = {position.number: position for position in positions}
+    """Write changed positions back in bulk (rows of one loan or many); history only where a recorded field changed."""
+    by_id = {position.id: position for position in positions}
     recorded, unrecorded = [], []
     for row in installments:
-        position = by_number[row.number]
+        position = by_id[row.pk]
         changed = {name for name in POSITION_FIELDS if getattr(row, name) != getattr(position, name)}
         if not changed:
             continue
         for name in changed:
             setattr(row, name, getattr(position, name))
         (unrecorded if changed <= UNHISTORIED_FIELDS else recorded).append(row)
+    rows_update(Installment, recorded + unrecorded, POSITION_FIELDS)
     if recorded:
-        bulk_update_with_history(recorded, Installment, POSITION_FIELDS, default_change_reason=reason)
-    if unrecorded:
-        Installment.objects.bulk_update(unrecorded, POSITION_FIELDS)
+        Installment.history.bulk_history_create(recorded, update=True, default_change_reason=reason)
 
 
 def loan_balances_refresh(loan: Loan, positions: Sequence[engine.InstallmentPosition]) -> None:
     """Set the loan's cached balances from its installments (what the ledger must agree with)."""
-    loan.principal_outstanding = sum((p.owed(engine.PRINCIPAL) for p in positions), ZERO)
-    loan.interest_outstanding = sum((p.owed(engine.INTEREST) for p in positions if p.is_recognized), ZERO)
-    loan.fee_outstanding = sum((p.owed(engine.FEE) for p in positions if p.is_recognized), ZERO)
-    loan.penalty_outstanding = sum((p.owed(engine.PENALTY) for p in positions), ZERO)
+    owing = [p for p in positions if p.state != engine.WRITTEN_OFF]
+    loan.principal_outstanding = sum((p.owed(engine.PRINCIPAL) for p in owing), ZERO)
+    loan.interest_outstanding = sum((p.owed(engine.INTEREST) for p in owing if p.is_recognized), ZERO)
+    loan.fee_outstanding = sum((p.owed(engine.FEE) for p in owing if p.is_recognized), ZERO)
+    loan.penalty_outstanding = sum((p.owed(engine.PENALTY) for p in owing), ZERO)
 
 
 BALANCE_FIELDS = ["principal_outstanding", "interest_outstanding", "fee_outstanding", "penalty_outstanding"]

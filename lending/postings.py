@@ -30,9 +30,7 @@ def _credit_account(portion: engine.Portion) -> str:
 
 def _merged(side: str, amounts: dict[str, Decimal], loan_id: int) -> list[LineDraft]:
     make = debit if side == "debit" else credit
-    return [
-        make(account, amount, loan_id=loan_id) for account, amount in sorted(amounts.items()) if amount > 0
-    ]
+    return [make(account, amount, loan_id=loan_id) for account, amount in sorted(amounts.items()) if amount > 0]
 
 
 def disbursement_draft(*, loan_id: int, number: str, principal: Decimal) -> EntryDraft:
@@ -47,9 +45,7 @@ def disbursement_draft(*, loan_id: int, number: str, principal: Decimal) -> Entr
     )
 
 
-def repayment_draft(
-    *, loan_id: int, reference: str, amount: Decimal, portions: Iterable[engine.Portion]
-) -> EntryDraft:
+def repayment_draft(*, loan_id: int, reference: str, amount: Decimal, portions: Iterable[engine.Portion]) -> EntryDraft:
     credits: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for portion in portions:
         credits[_credit_account(portion)] += portion.amount
@@ -61,8 +57,10 @@ def repayment_draft(
     )
 
 
-def residue_draft(*, loan_id: int, reference: str, portions: Iterable[engine.Portion]) -> EntryDraft | None:
-    """Write off a balance within tolerance; interest and fee never recognized are just not charged."""
+def charge_off_draft(
+    *, kind: str, expense_account: str, loan_id: int, reference: str, portions: Iterable[engine.Portion]
+) -> EntryDraft | None:
+    """Charge what a loan still owes to an expense; interest and fee never recognized are just not charged."""
     credits: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for portion in portions:
         if portion.component == engine.PRINCIPAL or portion.recognized:
@@ -71,13 +69,21 @@ def residue_draft(*, loan_id: int, reference: str, portions: Iterable[engine.Por
     if total == 0:
         return None
     return EntryDraft(
-        kind="residue_write_off",
+        kind=kind,
         chain=loan_chain(loan_id),
         reference=reference,
-        lines=[
-            debit(chart.RESIDUE_WRITE_OFF_EXPENSE, total, loan_id=loan_id),
-            *_merged("credit", credits, loan_id),
-        ],
+        lines=[debit(expense_account, total, loan_id=loan_id), *_merged("credit", credits, loan_id)],
+    )
+
+
+def residue_draft(*, loan_id: int, reference: str, portions: Iterable[engine.Portion]) -> EntryDraft | None:
+    """Write off a balance within the residue tolerance to its own account."""
+    return charge_off_draft(
+        kind="residue_write_off",
+        expense_account=chart.RESIDUE_WRITE_OFF_EXPENSE,
+        loan_id=loan_id,
+        reference=reference,
+        portions=portions,
     )
 
 

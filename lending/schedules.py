@@ -206,9 +206,7 @@ def reamortize_keep_installment(
     principal, daily_rate = keep_term[0].opening_principal, as_decimal(daily_rate)
     days = [line.days for line in keep_term]
     if method is RepaymentMethod.EQUAL_INSTALLMENT:
-        periods = _fewest_level_periods(
-            principal=principal, daily_rate=daily_rate, days=days, installment=installment
-        )
+        periods = _fewest_level_periods(principal=principal, daily_rate=daily_rate, days=days, installment=installment)
         if periods is not None:
             return build_schedule(
                 principal=principal,
@@ -354,6 +352,4 @@ def _validated_method(method: RepaymentMethod) -> RepaymentMethod:
     try:
         return RepaymentMethod(method)
     except ValueError:
-        raise ValueError(
-            f"method must be one of {[m.value for m in RepaymentMethod]}, got {method!r}"
-        ) from None
+        raise ValueError(f"method must be one of {[m.value for m in RepaymentMethod]}, got {method!r}") from None

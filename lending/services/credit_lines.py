@@ -89,9 +89,7 @@ def credit_line_open(
 
 
 @transaction.atomic
-def credit_line_change_limit(
-    *, credit_line_id: int, new_limit: Decimal, reason: str, actor=None
-) -> CreditLine:
+def credit_line_change_limit(*, credit_line_id: int, new_limit: Decimal, reason: str, actor=None) -> CreditLine:
     """A new limit; lowering below what is used is allowed (no new drawdowns until repaid)."""
     reason = _reason(reason)
     today = business_date_for_write()
@@ -100,9 +98,7 @@ def credit_line_change_limit(
         raise DomainError("line_closed", "the credit line is closed", field="credit_line")
     new_limit = _check_limit(line.product, new_limit)
     if new_limit != line.limit:
-        _record(
-            line, CreditLineChange.Field.LIMIT, line.limit, new_limit, reason=reason, actor=actor, today=today
-        )
+        _record(line, CreditLineChange.Field.LIMIT, line.limit, new_limit, reason=reason, actor=actor, today=today)
         line.limit = new_limit
         line._change_reason = reason
         line.save(update_fields=["limit"])
@@ -110,9 +106,7 @@ def credit_line_change_limit(
 
 
 @transaction.atomic
-def credit_line_change_rate(
-    *, credit_line_id: int, new_daily_rate: Decimal, reason: str, actor=None
-) -> CreditLine:
+def credit_line_change_rate(*, credit_line_id: int, new_daily_rate: Decimal, reason: str, actor=None) -> CreditLine:
     """A new rate for future drawdowns; loans keep their contract rate."""
     reason = _reason(reason)
     today = business_date_for_write()
@@ -141,9 +135,7 @@ def _transition(credit_line_id: int, transition_name: str, *, reason: str, actor
     old = line.state
     transition = getattr(line, transition_name)
     if not can_proceed(transition):
-        raise DomainError(
-            "transition_not_allowed", f"a {old} credit line cannot {transition_name}", field="state"
-        )
+        raise DomainError("transition_not_allowed", f"a {old} credit line cannot {transition_name}", field="state")
     transition()
     line._change_reason = reason
     line.save()

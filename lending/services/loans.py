@@ -19,24 +19,16 @@ from lending.quotes import Quote, quote_build
 from lending.schedules import RepaymentMethod
 
 
-def _check_drawdown_terms(
-    product: Product, amount, term_months, method
-) -> tuple[Decimal, int, RepaymentMethod]:
+def _check_drawdown_terms(product: Product, amount, term_months, method) -> tuple[Decimal, int, RepaymentMethod]:
     amount = amount_positive(amount, field="amount")
     if amount < product.min_drawdown:
-        raise DomainError(
-            "below_minimum_drawdown", f"must be at least {product.min_drawdown}", field="amount"
-        )
+        raise DomainError("below_minimum_drawdown", f"must be at least {product.min_drawdown}", field="amount")
     if amount % product.drawdown_multiple != 0:
-        raise DomainError(
-            "not_a_multiple", f"must be a multiple of {product.drawdown_multiple}", field="amount"
-        )
+        raise DomainError("not_a_multiple", f"must be a multiple of {product.drawdown_multiple}", field="amount")
     if not isinstance(term_months, int) or isinstance(term_months, bool) or term_months not in product.terms:
         raise DomainError("term_not_offered", f"must be one of {product.terms} months", field="term_months")
     if method not in product.methods:
-        raise DomainError(
-            "method_not_offered", f"must be one of {', '.join(product.methods)}", field="method"
-        )
+        raise DomainError("method_not_offered", f"must be one of {', '.join(product.methods)}", field="method")
     return amount, term_months, RepaymentMethod(method)
 
 
@@ -61,9 +53,7 @@ def drawdown_quote(*, credit_line: CreditLine, amount, term_months, method, star
     return quote
 
 
-def _draw(
-    line: CreditLine, today: date, *, amount, term_months, method, idempotency_key: str, pay_out: bool
-) -> Loan:
+def _draw(line: CreditLine, today: date, *, amount, term_months, method, idempotency_key: str, pay_out: bool) -> Loan:
     """A drawdown on a locked line; with `pay_out` the loan is disbursed in the same step."""
     if idempotency_key:
         existing = Loan.objects.filter(credit_line=line, idempotency_key=idempotency_key).first()
@@ -81,14 +71,10 @@ def _draw(
         raise DomainError("line_not_active", f"the credit line is {line.state}", field="credit_line")
     if not line.valid_from <= today <= line.valid_until:
         raise DomainError("line_expired", "the credit line is not valid today", field="credit_line")
-    quote = drawdown_quote(
-        credit_line=line, amount=amount, term_months=term_months, method=method, start_date=today
-    )
+    quote = drawdown_quote(credit_line=line, amount=amount, term_months=term_months, method=method, start_date=today)
     principal = quote.totals.principal
     if principal > line.available:
-        raise DomainError(
-            "exceeds_available_limit", f"exceeds the available limit {line.available}", field="amount"
-        )
+        raise DomainError("exceeds_available_limit", f"exceeds the available limit {line.available}", field="amount")
     loan = Loan(
         number=f"LN{uuid.uuid4().hex[:14].upper()}",
         credit_line=line,
@@ -148,9 +134,7 @@ def _pay_out(loan: Loan, quote: Quote, today: date) -> None:
 
 
 @transaction.atomic
-def loan_drawdown(
-    *, credit_line_id: int, amount, term_months, method, idempotency_key: str = "", actor=None
-) -> Loan:
+def loan_drawdown(*, credit_line_id: int, amount, term_months, method, idempotency_key: str = "", actor=None) -> Loan:
     """Draw on an active line: the loan waits for disbursement and uses the limit meanwhile.
 
     The line row is locked, so concurrent drawdowns are serialised and the
@@ -219,9 +203,7 @@ def loan_cancel(*, loan_id: int, reason: str, actor=None) -> Loan:
     reason = text_required(reason, field="reason", max_length=REASON_MAX_LENGTH)
     line, loan = loan_lock(loan_id)
     if loan.state != Loan.State.PENDING:
-        raise DomainError(
-            "loan_not_pending", f"only a pending loan can be cancelled; it is {loan.state}", field="loan"
-        )
+        raise DomainError("loan_not_pending", f"only a pending loan can be cancelled; it is {loan.state}", field="loan")
     loan.cancel()
     loan._change_reason = reason
     loan.save()

@@ -43,14 +43,10 @@ def payoff_quote(*, loan: Loan, on_date: date, today: date) -> PayoffQuote:
     while day < on_date:
         engine.close_day(positions, terms, day)
         day += timedelta(days=1)
-    return PayoffQuote(
-        loan_id=loan.pk, on_date=on_date, amount=engine.payoff_amount(positions, terms, on_date)
-    )
+    return PayoffQuote(loan_id=loan.pk, on_date=on_date, amount=engine.payoff_amount(positions, terms, on_date))
 
 
-def _post_payment(
-    loan: Loan, repayment: Repayment, result: engine.PaymentResult, installments, today: date
-) -> None:
+def _post_payment(loan: Loan, repayment: Repayment, result: engine.PaymentResult, installments, today: date) -> None:
     """Ledger entries and allocation rows for one repayment's allocation."""
     entry = entry_post(
         draft=postings.repayment_draft(
@@ -62,9 +58,7 @@ def _post_payment(
         business_date=today,
     )
     _record_allocations(repayment, entry, result.portions, installments)
-    residue = postings.residue_draft(
-        loan_id=loan.pk, reference=f"repayment:{repayment.pk}", portions=result.residue
-    )
+    residue = postings.residue_draft(loan_id=loan.pk, reference=f"repayment:{repayment.pk}", portions=result.residue)
     if residue:
         entry_post(draft=residue, business_date=today)
 
@@ -76,9 +70,7 @@ def _record_allocations(repayment: Repayment, entry: JournalEntry, portions, ins
         amounts[portion.number][portion.component] += portion.amount
     RepaymentAllocation.objects.bulk_create(
         [
-            RepaymentAllocation(
-                repayment=repayment, journal_entry=entry, installment=by_number[number], **parts
-            )
+            RepaymentAllocation(repayment=repayment, journal_entry=entry, installment=by_number[number], **parts)
             for number, parts in sorted(amounts.items())
         ]
     )
@@ -179,9 +171,7 @@ def _projected_balances(loan: Loan, results, events, payments) -> dict[str, Deci
     for payment in payments:
         result = results[payment.pk]
         drafts.append(
-            postings.repayment_draft(
-                loan_id=loan.pk, reference="", amount=payment.amount, portions=result.portions
-            )
+            postings.repayment_draft(loan_id=loan.pk, reference="", amount=payment.amount, portions=result.portions)
         )
         residue = postings.residue_draft(loan_id=loan.pk, reference="", portions=result.residue)
         if residue:
@@ -194,9 +184,7 @@ def _projected_balances(loan: Loan, results, events, payments) -> dict[str, Deci
 
 
 @transaction.atomic
-def repayment_reverse(
-    *, repayment_id: int, reason: str, reference: str = "", actor=None
-) -> RepaymentReversal:
+def repayment_reverse(*, repayment_id: int, reason: str, reference: str = "", actor=None) -> RepaymentReversal:
     """Undo a repayment (returned by the bank): the loan ends exactly as if it had never arrived.
 
     The loan is replayed from its original schedule with the remaining
@@ -206,9 +194,7 @@ def repayment_reverse(
     new allocations, and one adjustment entry for the rest (penalty and
     interest recognised differently).
     """
-    reason = text_required(
-        reason, field="reason", max_length=RepaymentReversal._meta.get_field("reason").max_length
-    )
+    reason = text_required(reason, field="reason", max_length=RepaymentReversal._meta.get_field("reason").max_length)
     today = business_date_for_write()
     repayment = Repayment.objects.filter(pk=repayment_id).first()
     if repayment is None:
@@ -227,6 +213,9 @@ def repayment_reverse(
     )
     later = [p for p in remaining if (p.value_date, p.pk) > (repayment.value_date, repayment.pk)]
     positions, results, events = _replay(loan, terms, remaining, today)
+    row_ids = {row.number: row.pk for row in installments}
+    for position in positions:
+        position.id = row_ids[position.number]
 
     affected = RepaymentAllocation.objects.filter(repayment__in=[repayment, *later]).exclude(
         journal_entry__reversals__isnull=False
@@ -247,10 +236,7 @@ def repayment_reverse(
         _record_allocations(payment, entry, results[payment.pk].portions, installments)
     target = _projected_balances(loan, results, events, remaining)
     actual = account_balances(loan_id=loan.pk)
-    deltas = {
-        account: target.get(account, ZERO) - actual.get(account, ZERO)
-        for account in set(target) | set(actual)
-    }
+    deltas = {account: target.get(account, ZERO) - actual.get(account, ZERO) for account in set(target) | set(actual)}
     adjustment = postings.adjustment_draft(loan_id=loan.pk, reference=reference_text, deltas=deltas)
     if adjustment:
         entries_post(drafts=[adjustment], business_date=today)

@@ -70,9 +70,7 @@ def test_business_date_set_refuses_a_reason_longer_than_the_history_column_on_ev
 
 
 @pytest.mark.parametrize("days_from_closed", [0, -1, -30])
-def test_business_date_set_refuses_a_date_on_or_before_a_closed_day(
-    open_date, close_registry, days_from_closed
-):
+def test_business_date_set_refuses_a_date_on_or_before_a_closed_day(open_date, close_registry, days_from_closed):
     day_close(business_date=open_date)
     history_rows = BusinessCalendar.history.count()
 

@@ -129,9 +129,7 @@ def test_a_crashing_step_leaves_the_date_open_and_its_run_marked_running(open_da
     assert recorder.count("test.after") == 0
 
 
-def test_rerunning_a_crashed_close_skips_finished_steps_and_posts_the_crashed_steps_effect_once(
-    open_date, recorder
-):
+def test_rerunning_a_crashed_close_skips_finished_steps_and_posts_the_crashed_steps_effect_once(open_date, recorder):
     """The crashing step commits its entry, then dies before the runner marks it finished."""
     recorder.step("test.before", order=100)
     crashes_left = [1]
@@ -226,9 +224,7 @@ def test_days_close_until_a_date_before_the_open_date_is_refused(open_date, reco
 # --- the close_day command ------------------------------------------------------
 
 
-def test_close_day_command_closes_every_day_until_the_given_date_and_reports_progress(
-    open_date, recorder, capsys
-):
+def test_close_day_command_closes_every_day_until_the_given_date_and_reports_progress(open_date, recorder, capsys):
     recorder.step("test.only", order=100)
     until = open_date + timedelta(days=2)
 

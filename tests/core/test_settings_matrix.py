@@ -106,9 +106,7 @@ def embedded_default() -> dict:
 
 @pytest.fixture(scope="module")
 def with_services() -> dict:
-    return _settings(
-        DATABASE_URL="postgres://u@db.example:5433/x", CELERY_BROKER_URL="redis://127.0.0.1:6379/0"
-    )
+    return _settings(DATABASE_URL="postgres://u@db.example:5433/x", CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
 
 
 def test_nothing_set_uses_a_sqlite_file_in_the_project_directory(embedded_default):

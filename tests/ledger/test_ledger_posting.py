@@ -69,9 +69,7 @@ def _recomputed_hash(entry: JournalEntry) -> str:
         reference=entry.reference,
         reverses_id=entry.reverses_id,
         created_at=entry.created_at,
-        lines=[
-            HashedLine(line.account.code, line.loan_id, line.debit, line.credit) for line in entry.lines.all()
-        ],
+        lines=[HashedLine(line.account.code, line.loan_id, line.debit, line.credit) for line in entry.lines.all()],
     )
 
 
@@ -201,9 +199,7 @@ def test_entries_post_with_no_drafts_writes_nothing():
 
 def test_amounts_given_as_int_or_numeric_string_post_and_hash_like_decimals():
     entry = entry_post(
-        draft=EntryDraft(
-            kind="transfer", chain=GENERAL_CHAIN, lines=[debit(CASH, 100), credit("suspense", "100.0")]
-        ),
+        draft=EntryDraft(kind="transfer", chain=GENERAL_CHAIN, lines=[debit(CASH, 100), credit("suspense", "100.0")]),
         business_date=DAY,
     )
 
@@ -273,9 +269,7 @@ def test_one_invalid_draft_refuses_the_whole_batch():
 
 
 def test_a_float_amount_is_refused_as_not_money_with_nothing_written():
-    draft = EntryDraft(
-        kind="bad", chain=GENERAL_CHAIN, lines=[debit(CASH, 10.0), credit(INTEREST_INCOME, 10.0)]
-    )
+    draft = EntryDraft(kind="bad", chain=GENERAL_CHAIN, lines=[debit(CASH, 10.0), credit(INTEREST_INCOME, 10.0)])
 
     with pytest.raises(MoneyTypeError):
         entry_post(draft=draft, business_date=DAY)

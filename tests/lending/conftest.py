@@ -159,9 +159,7 @@ def loan_snapshot():
                 {"number": row.number, **{name: getattr(row, name) for name in POSITION_FIELDS}}
                 for row in loan.installments.order_by("number")
             ],
-            "ledger": {
-                account: balance for account, balance in account_balances(loan_id=loan.pk).items() if balance
-            },
+            "ledger": {account: balance for account, balance in account_balances(loan_id=loan.pk).items() if balance},
         }
 
     return snapshot
@@ -199,9 +197,7 @@ def _busy(on: date):
     open_loans = [Loan.State.CURRENT, Loan.State.OVERDUE]
     return Installment.objects.filter(loan__state__in=open_loans).filter(
         state__in=[Installment.State.DUE, Installment.State.OVERDUE]
-    ) | Installment.objects.filter(
-        loan__state__in=open_loans, state=Installment.State.SCHEDULED, due_date__lte=on
-    )
+    ) | Installment.objects.filter(loan__state__in=open_loans, state=Installment.State.SCHEDULED, due_date__lte=on)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from core.business_date import business_date_current
 from core.errors import DomainError
 from core.progress import SilentProgress
-from lending.close import installments_due_overdue_penalty
+from lending.close import accrue
 from lending.models import Installment, Loan, Repayment
 from lending.services.credit_lines import credit_line_freeze
 from lending.services.loans import loan_disburse
@@ -35,9 +35,7 @@ def test_editing_the_product_changes_new_loans_but_never_signed_ones(loan, produ
     assert (new.penalty_multiplier, new.grace_days) == (Decimal("3.00"), 5)
 
 
-def test_penalty_follows_the_signed_multiplier_after_the_product_changes(
-    loan, product, skip_to, close_through
-):
+def test_penalty_follows_the_signed_multiplier_after_the_product_changes(loan, product, skip_to, close_through):
     product.penalty_multiplier = Decimal("3.00")
     product.save()
     skip_to(FIRST_DUE)
@@ -58,7 +56,7 @@ def test_a_payment_after_the_days_close_is_marked_and_replayed_after_that_close(
     close_through(FIRST_DUE + timedelta(days=2))
     late_day = business_date_current()
     # The lending step has processed both loans for the day (penalty accrued) when the money lands.
-    installments_due_overdue_penalty(business_date=late_day, progress=SilentProgress())
+    accrue(business_date=late_day, progress=SilentProgress())
     late = [repayment_post(loan_id=loan.pk, amount=Decimal("1500")) for loan in (with_b, twin)]
     close_through(late_day + timedelta(days=2))
 
@@ -68,9 +66,7 @@ def test_a_payment_after_the_days_close_is_marked_and_replayed_after_that_close(
     assert loan_snapshot(with_b) == loan_snapshot(twin)
 
 
-def test_a_payoff_quote_for_a_later_date_includes_what_falls_due_and_accrues_until_then(
-    loan, skip_to, close_through
-):
+def test_a_payoff_quote_for_a_later_date_includes_what_falls_due_and_accrues_until_then(loan, skip_to, close_through):
     skip_to(FIRST_DUE)
     close_through(FIRST_DUE + timedelta(days=1))
     today = business_date_current()

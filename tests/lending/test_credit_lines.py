@@ -20,9 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def changes(line) -> list[tuple]:
     return list(
-        CreditLineChange.objects.filter(credit_line=line).values_list(
-            "field", "old_value", "new_value", "reason"
-        )
+        CreditLineChange.objects.filter(credit_line=line).values_list("field", "old_value", "new_value", "reason")
     )
 
 
@@ -158,9 +156,7 @@ CHANGES = {
 
 
 @pytest.mark.parametrize("change", CHANGES)
-@pytest.mark.parametrize(
-    "reason", ["", "   ", "x" * 101], ids=["empty", "blank", "longer-than-history-keeps"]
-)
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 101], ids=["empty", "blank", "longer-than-history-keeps"])
 def test_a_change_without_a_usable_reason_is_refused_and_nothing_changes(line, change, reason):
     before = (list(CreditLine.objects.filter(pk=line.pk).values()), changes(line), line.history.count())
 

@@ -55,9 +55,7 @@ def test_concurrent_drawdowns_never_use_more_than_the_limit(make_line, borrower)
         results = []
         for _ in range(TRIES_PER_THREAD):
             try:
-                loan = loan_drawdown(
-                    credit_line_id=line.pk, amount=AMOUNT, term_months=3, method="equal_installment"
-                )
+                loan = loan_drawdown(credit_line_id=line.pk, amount=AMOUNT, term_months=3, method="equal_installment")
                 results.append(loan.pk)
             except DomainError as error:
                 results.append(error.code)
@@ -89,6 +87,4 @@ def test_two_concurrent_repayments_with_the_same_key_are_recorded_once(loan, ski
     assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
     assert Repayment.objects.filter(loan=loan).count() == 1
     assert outcomes[0] == outcomes[1] == Repayment.objects.get(loan=loan).pk
-    assert Loan.objects.get(pk=loan.pk).principal_outstanding == Decimal("12000") - (
-        Decimal("500") - Decimal("48.00")
-    )
+    assert Loan.objects.get(pk=loan.pk).principal_outstanding == Decimal("12000") - (Decimal("500") - Decimal("48.00"))

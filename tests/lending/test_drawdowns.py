@@ -20,9 +20,7 @@ def used(line) -> Decimal:
 
 
 def test_a_drawdown_creates_a_pending_loan_and_uses_the_limit(line, start_date):
-    loan = loan_drawdown(
-        credit_line_id=line.pk, amount=Decimal("8000"), term_months=6, method="equal_principal"
-    )
+    loan = loan_drawdown(credit_line_id=line.pk, amount=Decimal("8000"), term_months=6, method="equal_principal")
 
     loan.refresh_from_db()
     assert loan.state == Loan.State.PENDING

@@ -91,9 +91,7 @@ def book(db):
     kept = repayment_post(loan_id=disbursed.pk, amount=Decimal("500"))
     returned = repayment_post(loan_id=disbursed.pk, amount=Decimal("300"))
     repayment_reverse(repayment_id=returned.pk, reason="returned by bank")
-    pending = loan_drawdown(
-        credit_line_id=line.pk, amount=Decimal("1000"), term_months=3, method="equal_principal"
-    )
+    pending = loan_drawdown(credit_line_id=line.pk, amount=Decimal("1000"), term_months=3, method="equal_principal")
     return SimpleNamespace(
         partner=partner,
         borrower=line.borrower,
@@ -108,9 +106,7 @@ def book(db):
 def grow_book(book, count: int) -> None:
     """More borrowers, lines, loans and repayments, to show list pages do not query per row."""
     for i in range(count):
-        line = open_line(
-            book.partner, f"Borrower {i}", "11010119900101" + _id_tail(200 + i), f"1391234{5600 + i}"
-        )
+        line = open_line(book.partner, f"Borrower {i}", "11010119900101" + _id_tail(200 + i), f"1391234{5600 + i}")
         loan = loan_disburse(
             loan_id=loan_drawdown(
                 credit_line_id=line.pk, amount=Decimal("5000"), term_months=6, method="equal_installment"
@@ -372,10 +368,7 @@ def test_reversing_a_repayment_from_the_admin_records_the_reversal(admin_client,
 
 def test_reversing_a_reversed_repayment_shows_an_error(admin_client, book):
     url = admin_url(Repayment, "transition", book.reversed_repayment.pk, "reverse")
-    assert (
-        url
-        not in admin_client.get(admin_url(Repayment, "change", book.reversed_repayment.pk)).content.decode()
-    )
+    assert url not in admin_client.get(admin_url(Repayment, "change", book.reversed_repayment.pk)).content.decode()
 
     response = admin_client.post(url, {"reason": "again"}, follow=True)
 
@@ -391,16 +384,12 @@ def test_transition_urls_refuse_get(admin_client, book):
 
 
 def test_an_unknown_transition_is_not_found(admin_client, book):
-    response = admin_client.post(
-        admin_url(CreditLine, "transition", book.line.pk, "activate"), {"reason": "x"}
-    )
+    response = admin_client.post(admin_url(CreditLine, "transition", book.line.pk, "activate"), {"reason": "x"})
 
     assert response.status_code == 404
 
 
-def test_staff_without_change_permission_see_no_buttons_and_cannot_transition(
-    client, django_user_model, book
-):
+def test_staff_without_change_permission_see_no_buttons_and_cannot_transition(client, django_user_model, book):
     viewer = django_user_model.objects.create_user(username="viewer", password="pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_creditline"))
     client.force_login(viewer)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+import core.close
 import lending.close
 from core.close import day_close
 from core.models import CloseStepRun
@@ -21,16 +22,14 @@ from lending.services.repayments import payoff_quote, repayment_post
 pytestmark = pytest.mark.django_db
 
 FIRST_DUE = date(2031, 2, 15)
-STEP = "lending.installments_due_overdue_penalty"
+STEP = "lending.accrue"
 
 
 def first_installment(loan) -> Installment:
     return Installment.objects.get(loan=loan, number=1)
 
 
-def test_an_installment_falls_due_on_its_date_and_its_interest_becomes_receivable(
-    loan, skip_to, close_through
-):
+def test_an_installment_falls_due_on_its_date_and_its_interest_becomes_receivable(loan, skip_to, close_through):
     skip_to(FIRST_DUE - timedelta(days=1))
     close_through(FIRST_DUE - timedelta(days=1))
     assert first_installment(loan).state == Installment.State.SCHEDULED
@@ -55,9 +54,7 @@ def test_an_unpaid_installment_is_still_due_after_the_close_of_its_due_date(loan
     assert Loan.objects.get(pk=loan.pk).state == Loan.State.CURRENT
 
 
-def test_an_unpaid_installment_is_overdue_with_one_day_of_penalty_after_the_next_close(
-    loan, skip_to, close_through
-):
+def test_an_unpaid_installment_is_overdue_with_one_day_of_penalty_after_the_next_close(loan, skip_to, close_through):
     skip_to(FIRST_DUE)
 
     close_through(FIRST_DUE + timedelta(days=1))
@@ -118,10 +115,10 @@ def test_a_rerun_of_the_lending_step_for_the_same_date_posts_nothing_more(
     skip_to(FIRST_DUE)
     close_through(FIRST_DUE)
     day = FIRST_DUE + timedelta(days=1)  # a day with penalty to accrue on every loan
-    lending.close.installments_due_overdue_penalty(business_date=day, progress=SilentProgress())
+    lending.close.accrue(business_date=day, progress=SilentProgress())
     entries, rows = JournalEntry.objects.count(), installment_rows()
 
-    lending.close.installments_due_overdue_penalty(business_date=day, progress=SilentProgress())
+    lending.close.accrue(business_date=day, progress=SilentProgress())
     day_close(business_date=day)
 
     assert JournalEntry.objects.count() == entries
@@ -164,9 +161,7 @@ def close_two_days():
     day_close(business_date=FIRST_DUE + timedelta(days=1))
 
 
-def test_a_close_that_crashed_midway_and_is_run_again_ends_like_a_clean_close(
-    book, loan_snapshot, monkeypatch
-):
+def test_a_close_that_crashed_midway_and_is_run_again_ends_like_a_clean_close(book, loan_snapshot, monkeypatch):
     # The clean run, on a book that is rolled back afterwards.
     with pytest.raises(Rollback):
         with transaction.atomic():
@@ -176,18 +171,18 @@ def test_a_close_that_crashed_midway_and_is_run_again_ends_like_a_clean_close(
             raise Rollback
     # The same book again; the close crashes at the end of its second chunk of two loans.
     loans = book()
-    close_loans, calls = lending.close._close_loans, []
+    accrue_chunk, calls = lending.close.accrue_chunk, []
 
-    def crash_in_the_second_chunk(loan_ids, business_date):
-        calls.append(loan_ids)
+    def crash_in_the_second_chunk(*, business_date, ids):
+        calls.append(ids)
         if len(calls) == 2:
             with transaction.atomic():
-                close_loans(loan_ids, business_date)  # the chunk's work is done…
+                accrue_chunk(business_date=business_date, ids=ids)  # the chunk's work is done…
                 raise RuntimeError("simulated crash")  # …and lost before it commits
-        return close_loans(loan_ids, business_date)
+        return accrue_chunk(business_date=business_date, ids=ids)
 
     monkeypatch.setattr(lending.close, "CHUNK", 2)
-    monkeypatch.setattr(lending.close, "_close_loans", crash_in_the_second_chunk)
+    monkeypatch.setitem(core.close._chunk_handlers, "lending.accrue", crash_in_the_second_chunk)
     with pytest.raises(RuntimeError, match="simulated crash"):
         day_close(business_date=FIRST_DUE)
     # The first chunk was committed; the second was not, nor anything after it.

@@ -166,9 +166,7 @@ def test_principal_over_the_installments_always_adds_up_to_the_loan_principal(ca
 def test_principal_paid_is_exactly_what_the_payments_allocated_to_principal(case, events):
     positions, steps, _ = simulate(case, events)
 
-    allocated = sum(
-        (p.amount for step in steps for p in step.result.portions if p.component == PRINCIPAL), ZERO
-    )
+    allocated = sum((p.amount for step in steps for p in step.result.portions if p.component == PRINCIPAL), ZERO)
     assert sum((p.principal_paid for p in positions), ZERO) == allocated
 
 

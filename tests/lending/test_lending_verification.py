@@ -63,9 +63,7 @@ def test_verify_ledger_reports_nothing_after_a_realistic_month(month):
 
 
 @pytest.mark.parametrize("field", ["principal_outstanding", "interest_outstanding", "penalty_outstanding"])
-def test_a_tampered_cached_loan_balance_is_reported_as_a_loan_balance_problem(
-    loan, skip_to, close_through, field
-):
+def test_a_tampered_cached_loan_balance_is_reported_as_a_loan_balance_problem(loan, skip_to, close_through, field):
     skip_to(FIRST_DUE)
     close_through(FIRST_DUE + timedelta(days=2))
     assert list(ledger_problems()) == []

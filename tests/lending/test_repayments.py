@@ -48,9 +48,7 @@ def amount_due(row: Installment) -> Decimal:
 
 
 def quote_today(loan) -> Decimal:
-    return payoff_quote(
-        loan=reloaded(loan), on_date=business_date_current(), today=business_date_current()
-    ).amount
+    return payoff_quote(loan=reloaded(loan), on_date=business_date_current(), today=business_date_current()).amount
 
 
 # --- on the due date ----------------------------------------------------------------------
@@ -95,9 +93,7 @@ def test_an_underpayment_leaves_the_installment_overdue_after_the_close(loan, sk
     assert reloaded(loan).state == Loan.State.OVERDUE
 
 
-def test_penalty_accrues_every_day_on_the_overdue_principal_of_an_underpaid_installment(
-    loan, skip_to, close_through
-):
+def test_penalty_accrues_every_day_on_the_overdue_principal_of_an_underpaid_installment(loan, skip_to, close_through):
     skip_to(FIRST_DUE)
     repayment_post(loan_id=loan.pk, amount=amount_due(installment(loan, 1)) - Decimal("100"))
     close_through(FIRST_DUE)
@@ -195,9 +191,7 @@ def test_a_payoff_inside_the_first_period_charges_interest_only_for_the_days_use
     assert sum(i.interest for i in loan.installments.all()) == ten_days
 
 
-def test_a_payoff_after_an_installment_charges_its_interest_and_the_days_used_since(
-    loan, skip_to, close_through
-):
+def test_a_payoff_after_an_installment_charges_its_interest_and_the_days_used_since(loan, skip_to, close_through):
     skip_to(FIRST_DUE)
     first = installment(loan, 1)
     repayment_post(loan_id=loan.pk, amount=amount_due(first))

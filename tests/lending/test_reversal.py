@@ -48,9 +48,9 @@ def payoff_less(short: str) -> Callable[[Loan], Decimal]:
 
     def amount(loan: Loan) -> Decimal:
         loan = Loan.objects.get(pk=loan.pk)
-        return payoff_quote(
-            loan=loan, on_date=business_date_current(), today=business_date_current()
-        ).amount - Decimal(short)
+        return payoff_quote(loan=loan, on_date=business_date_current(), today=business_date_current()).amount - Decimal(
+            short
+        )
 
     return amount
 
@@ -196,9 +196,7 @@ def test_the_ledger_verifies_after_a_reversal(run_scenario):
     assert list(ledger_problems()) == []
 
 
-def test_after_a_reversal_the_loan_keeps_closing_days_like_its_twin(
-    run_scenario, close_through, loan_snapshot
-):
+def test_after_a_reversal_the_loan_keeps_closing_days_like_its_twin(run_scenario, close_through, loan_snapshot):
     loans, posted = run_scenario(SCENARIOS["b-paid-an-installment-on-its-due-date"])
     repayment_reverse(repayment_id=posted["with_b"]["B"].pk, reason="returned by the bank")
 

@@ -260,9 +260,7 @@ def test_schedule_totals_add_up_the_lines():
     assert totals.principal == D("10000.00")
     assert totals.interest == D("804.93")
     assert totals.fee == sum(line.fee for line in lines)
-    assert (
-        totals.total == totals.principal + totals.interest + totals.fee == sum(line.total for line in lines)
-    )
+    assert totals.total == totals.principal + totals.interest + totals.fee == sum(line.total for line in lines)
 
 
 # Validation ---------------------------------------------------------------

@@ -19,7 +19,5 @@ class Command(BaseCommand):
         user.set_password(DEMO_PASSWORD)
         user.save()
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Admin: http://127.0.0.1:8000/admin/  user: {DEMO_USERNAME}  password: {DEMO_PASSWORD}"
-            )
+            self.style.SUCCESS(f"Admin: http://127.0.0.1:8000/admin/  user: {DEMO_USERNAME}  password: {DEMO_PASSWORD}")
         )

@@ -12,15 +12,11 @@ class Command(DomainCommand):
     def handle(self, *args, **options):
         problems = list(ledger_problems())
         if not problems:
-            self.emit(
-                options, {"ok": True, "problems": []}, "Ledger verified: chains, seals and balances hold."
-            )
+            self.emit(options, {"ok": True, "problems": []}, "Ledger verified: chains, seals and balances hold.")
             return
         self.emit(
             options,
             {"ok": False, "problems": [vars(p) for p in problems]},
             "\n".join(str(p) for p in problems),
         )
-        raise CommandError(
-            f"ledger verification failed: first problem: {problems[0]} ({len(problems)} in all)"
-        )
+        raise CommandError(f"ledger verification failed: first problem: {problems[0]} ({len(problems)} in all)")
