@@ -29,7 +29,7 @@ def main() -> None:
     from lending.models import Partner, Product
     from lending.services.borrowers import borrower_onboard_person
     from lending.services.credit_lines import credit_line_open
-    from lending.services.loans import loan_drawdown_and_disburse
+    from lending.services.loans import loan_drawdown
 
     partner, _ = Partner.objects.get_or_create(code="bench", defaults={"name": "Benchmark partner"})
     product = Product.objects.get(code="revolving-cash-line")
@@ -58,8 +58,8 @@ def main() -> None:
     started = time.perf_counter()
     for n in tqdm(range(args.loans), desc="drawdown+disburse", unit="loan", mininterval=5):
         line = lines[n % len(lines)]
-        loan_drawdown_and_disburse(
-            credit_line_id=line.pk, amount=Decimal("1000"), term_months=12, method="equal_installment"
+        loan_drawdown(
+            credit_line_id=line.pk, amount=Decimal("1000"), term_months=12, method="equal_installment", disburse=True
         )
     elapsed = time.perf_counter() - started
     rate = args.loans / elapsed

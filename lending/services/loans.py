@@ -134,12 +134,23 @@ def _pay_out(loan: Loan, quote: Quote, today: date) -> None:
 
 
 @transaction.atomic
-def loan_drawdown(*, credit_line_id: int, amount, term_months, method, idempotency_key: str = "", actor=None) -> Loan:
-    """Draw on an active line: the loan waits for disbursement and uses the limit meanwhile.
+def loan_drawdown(
+    *,
+    credit_line_id: int,
+    amount,
+    term_months,
+    method,
+    idempotency_key: str = "",
+    disburse: bool = False,
+    actor=None,
+) -> Loan:
+    """Draw on an active line; the loan waits for disbursement, or with `disburse` is paid out at once.
 
     The line row is locked, so concurrent drawdowns are serialised and the
     used amount never exceeds the limit. A repeated idempotency key returns
-    the loan it created.
+    the loan it created. Paying out in the same transaction (the partner
+    API's drawdown until a payment gateway confirms disbursements) takes one
+    lock of the line and one commit instead of two.
     """
     today = business_date_for_write()
     line = credit_line_lock(credit_line_id)
@@ -150,29 +161,7 @@ def loan_drawdown(*, credit_line_id: int, amount, term_months, method, idempoten
         term_months=term_months,
         method=method,
         idempotency_key=idempotency_key,
-        pay_out=False,
-    )
-
-
-@transaction.atomic
-def loan_drawdown_and_disburse(
-    *, credit_line_id: int, amount, term_months, method, idempotency_key: str = "", actor=None
-) -> Loan:
-    """Draw on the line and pay the loan out at once, in one transaction.
-
-    The partner API's drawdown until a payment gateway confirms
-    disbursements; one lock of the line and one commit instead of two.
-    """
-    today = business_date_for_write()
-    line = credit_line_lock(credit_line_id)
-    return _draw(
-        line,
-        today,
-        amount=amount,
-        term_months=term_months,
-        method=method,
-        idempotency_key=idempotency_key,
-        pay_out=True,
+        pay_out=disburse,
     )
 
 
