@@ -28,14 +28,19 @@ from core.bulk import rows_update
 from core.close import chunks_run, close_chunk_handler, close_step
 from ledger.services import entries_post
 from lending import engine, postings
-from lending.delinquency import days_past_due, dpd_bucket
 from lending.models import CreditLine, CreditLineChange, Installment, Loan, LoanBucketChange, Product
-from lending.positions import BALANCE_FIELDS, loan_terms, positions_load, positions_save
+from lending.positions import (
+    BALANCE_FIELDS,
+    DELINQUENCY_FIELDS,
+    delinquency_update,
+    loan_terms,
+    positions_load,
+    positions_save,
+)
 from lending.services.write_offs import loan_residue_close, loan_write_off
 
 CHUNK = 2000
 OPEN = [Loan.State.CURRENT, Loan.State.OVERDUE]
-DELINQUENCY_FIELDS = ["overdue_since", "dpd_bucket", "is_npl"]
 
 
 def _installments_with_events(business_date: date):
@@ -55,19 +60,6 @@ def loans_with_events(business_date: date) -> list[int]:
         .distinct()
         .order_by("loan_id")
     )
-
-
-def delinquency_update(loan: Loan, overdue_since: date | None, *, on_date: date, npl_dpd: int):
-    """Move the loan's DPD fields; return a LoanBucketChange to record when the bucket moved."""
-    dpd = days_past_due(overdue_since=overdue_since, on_date=on_date)
-    bucket = dpd_bucket(dpd)
-    change = None
-    if bucket != loan.dpd_bucket:
-        change = LoanBucketChange(
-            loan=loan, business_date=on_date, from_bucket=loan.dpd_bucket, to_bucket=bucket, dpd=dpd
-        )
-    loan.overdue_since, loan.dpd_bucket, loan.is_npl = overdue_since, bucket, dpd > npl_dpd
-    return change
 
 
 @close_chunk_handler("lending.accrue")

@@ -7,7 +7,8 @@ from decimal import Decimal
 from core.bulk import rows_update
 from core.money import ZERO
 from lending import engine
-from lending.models import CreditLine, Installment, Loan
+from lending.delinquency import days_past_due, dpd_bucket
+from lending.models import CreditLine, Installment, Loan, LoanBucketChange
 from lending.schedules import RepaymentMethod, schedule_for_new_loan
 
 POSITION_FIELDS = [
@@ -87,6 +88,7 @@ def loan_balances_refresh(loan: Loan, positions: Sequence[engine.InstallmentPosi
 
 
 BALANCE_FIELDS = ["principal_outstanding", "interest_outstanding", "fee_outstanding", "penalty_outstanding"]
+DELINQUENCY_FIELDS = ["overdue_since", "dpd_bucket", "is_npl"]
 
 
 def loan_sync(loan: Loan, line: CreditLine, positions, *, today: date, reason: str) -> None:
@@ -111,11 +113,14 @@ def loan_sync(loan: Loan, line: CreditLine, positions, *, today: date, reason: s
             loan.mark_overdue()
         elif not overdue and loan.state == Loan.State.OVERDUE:
             loan.cure()
+    change = delinquency_update(loan, engine.overdue_since(positions), on_date=today, npl_dpd=line.product.npl_dpd)
+    if change:
+        change.save()
     if loan.state != state_before:
         loan._change_reason = reason
         loan.save()
     else:
-        fields = [*BALANCE_FIELDS, "closed_through"]
+        fields = [*BALANCE_FIELDS, *DELINQUENCY_FIELDS, "closed_through"]
         Loan.objects.filter(pk=loan.pk).update(**{name: getattr(loan, name) for name in fields})
 
 
@@ -124,3 +129,16 @@ def line_used_add(line: CreditLine, delta: Decimal) -> None:
     if delta:
         line.used += delta
         CreditLine.objects.filter(pk=line.pk).update(used=line.used)
+
+
+def delinquency_update(loan: Loan, overdue_since: date | None, *, on_date: date, npl_dpd: int):
+    """Move the loan's DPD fields; return a LoanBucketChange to record when the bucket moved."""
+    dpd = days_past_due(overdue_since=overdue_since, on_date=on_date)
+    bucket = dpd_bucket(dpd)
+    change = None
+    if bucket != loan.dpd_bucket:
+        change = LoanBucketChange(
+            loan=loan, business_date=on_date, from_bucket=loan.dpd_bucket, to_bucket=bucket, dpd=dpd
+        )
+    loan.overdue_since, loan.dpd_bucket, loan.is_npl = overdue_since, bucket, dpd > npl_dpd
+    return change

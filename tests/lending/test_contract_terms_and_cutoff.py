@@ -110,3 +110,20 @@ def test_daily_penalty_writes_no_installment_or_loan_history(loan, skip_to, clos
 
     assert first_installment(loan).penalty > 0
     assert (Installment.history.count(), Loan.history.count()) == (installment_rows, loan_rows)
+
+
+def test_a_repayment_that_cures_an_overdue_loan_moves_it_back_to_m0_and_records_the_move(loan, skip_to, close_through):
+    skip_to(FIRST_DUE)
+    close_through(FIRST_DUE + timedelta(days=3))
+    assert Loan.objects.get(pk=loan.pk).dpd_bucket == "M1"
+
+    first = first_installment(loan)
+    arrears = first.principal + first.interest + first.penalty
+    repayment_post(loan_id=loan.pk, amount=arrears)
+
+    cured = Loan.objects.get(pk=loan.pk)
+    assert (cured.state, cured.dpd_bucket, cured.overdue_since, cured.is_npl) == (Loan.State.CURRENT, "M0", None, False)
+    assert list(cured.bucket_changes.values_list("from_bucket", "to_bucket", "dpd")) == [
+        ("M0", "M1", 1),
+        ("M1", "M0", 0),
+    ]
