@@ -137,6 +137,8 @@ def _transition(credit_line_id: int, transition_name: str, *, reason: str, actor
     if not can_proceed(transition):
         raise DomainError("transition_not_allowed", f"a {old} credit line cannot {transition_name}", field="state")
     transition()
+    # Staff now own the line's state: a freeze the close set for delinquency is no longer the close's to lift.
+    line.frozen_for_delinquency = False
     line._change_reason = reason
     line.save()
     _record(line, CreditLineChange.Field.STATE, old, line.state, reason=reason, actor=actor, today=today)
