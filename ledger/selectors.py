@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from core.money import ZERO
+from core.money import ZERO, round_fen
 from ledger.models import JournalLine
 
 
@@ -14,10 +14,11 @@ def account_balances(*, loan_id: int | None = None) -> dict[str, Decimal]:
     if loan_id is not None:
         lines = lines.filter(loan_id=loan_id)
     totals = lines.values("account__code").annotate(debits=Sum("debit"), credits=Sum("credit"))
-    return {row["account__code"]: row["debits"] - row["credits"] for row in totals}
+    # SQLite sums decimals as floats: round back to the fen (exact on PostgreSQL already).
+    return {row["account__code"]: round_fen(row["debits"] - row["credits"]) for row in totals}
 
 
 def trial_balance_difference() -> Decimal:
     """Total debits minus total credits over the whole ledger: zero when it balances."""
     totals = JournalLine.objects.aggregate(debits=Sum("debit"), credits=Sum("credit"))
-    return (totals["debits"] or ZERO) - (totals["credits"] or ZERO)
+    return round_fen((totals["debits"] or ZERO) - (totals["credits"] or ZERO))

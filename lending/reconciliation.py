@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from core.money import ZERO
+from core.money import ZERO, round_fen
 from ledger import chart
 from ledger.models import JournalLine
 from ledger.verification import Problem
@@ -28,7 +28,8 @@ def loan_balance_problems() -> Iterator[Problem]:
         .annotate(debits=Sum("debit"), credits=Sum("credit"))
     )
     for row in rows:
-        ledger[row["loan_id"]][row["account__code"]] = row["debits"] - row["credits"]
+        # To the fen: SQLite sums decimals as floating point (0.1 + 0.2 leaves 1E-12 behind).
+        ledger[row["loan_id"]][row["account__code"]] = round_fen(row["debits"] - row["credits"])
     loans = Loan.objects.exclude(state__in=[Loan.State.PENDING, Loan.State.CANCELLED]).values(
         "id", "number", *CACHED.values()
     )
