@@ -51,8 +51,9 @@ def national_id_normalize(value: str, *, field: str = "national_id", today: date
 
     Full-width characters, spaces and hyphens are accepted and removed.
     Checks, in order: length and format, checksum, birth date (a real date
-    from 1900 up to `today`, default the system date; services may pass the
-    business date), region code (known to stdnum for the birth year).
+    from 1900 on, and not after `today` when given — onboarding passes the
+    business date; a look-up passes none), region code (known to stdnum for
+    the birth year).
     """
     code = "invalid_national_id"
     number = _compact(value, code=code, field=field, label="National id")
@@ -74,7 +75,7 @@ def national_id_normalize(value: str, *, field: str = "national_id", today: date
     except ValidationError:
         raise DomainError(code, "National id is not valid.", field=field) from None
     birth_date = ric.get_birth_date(number)
-    if birth_date.year < _EARLIEST_BIRTH_YEAR or birth_date > (today or datetime.date.today()):
+    if birth_date.year < _EARLIEST_BIRTH_YEAR or (today is not None and birth_date > today):
         raise DomainError(code, "National id holds an impossible birth date.", field=field)
     return number
 
