@@ -30,11 +30,17 @@ CREATE FUNCTION ledger_check_balanced() RETURNS trigger AS $$
 DECLARE
     unbalanced bigint;
 BEGIN
-    SELECT line.entry_id INTO unbalanced
-      FROM ledger_journalline line
-     WHERE line.entry_id IN (SELECT DISTINCT entry_id FROM inserted_lines)
-     GROUP BY line.entry_id
-    HAVING SUM(line.debit) <> SUM(line.credit) OR COUNT(*) < 2
+    -- Driven from the inserted entries, one index probe each: a plain
+    -- IN (…) plan is cached for the session from the first (large) insert
+    -- and would then scan the whole index on every later insert.
+    SELECT touched.entry_id INTO unbalanced
+      FROM (SELECT DISTINCT entry_id FROM inserted_lines) touched
+     CROSS JOIN LATERAL (
+           SELECT SUM(line.debit) AS debits, SUM(line.credit) AS credits, COUNT(*) AS lines
+             FROM ledger_journalline line
+            WHERE line.entry_id = touched.entry_id
+           ) totals
+     WHERE totals.debits <> totals.credits OR totals.lines < 2
      LIMIT 1;
     IF unbalanced IS NOT NULL THEN
         RAISE EXCEPTION 'journal entry % is not balanced or has fewer than two lines', unbalanced
