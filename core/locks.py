@@ -19,12 +19,6 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def advisory_xact_lock_shared(key: int) -> None:
-    if _is_postgres():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [key])
-
-
 def advisory_xact_lock(key: int) -> None:
     if _is_postgres():
         with connection.cursor() as cursor:

@@ -39,5 +39,3 @@ ACCOUNTS = [
     (WRITE_OFF_EXPENSE, "Credit losses written off", EXPENSE),
     (RESIDUE_WRITE_OFF_EXPENSE, "Small residues written off", EXPENSE),
 ]
-
-DEBIT_NORMAL_KINDS = {ASSET, EXPENSE}

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.fields import MoneyField
-from ledger.chart import ASSET, DEBIT_NORMAL_KINDS, EXPENSE, INCOME, LIABILITY
+from ledger.chart import ASSET, EXPENSE, INCOME, LIABILITY
 
 GENESIS_HASH = "0" * 64
 
@@ -63,10 +63,6 @@ class Account(models.Model):
 
     def __str__(self):
         return f"{self.code} — {self.name}"
-
-    @property
-    def is_debit_normal(self) -> bool:
-        return self.kind in DEBIT_NORMAL_KINDS
 
 
 class JournalEntry(AppendOnlyModel):

@@ -68,7 +68,7 @@ def accrue_chunk(*, business_date: date, ids: list[int]) -> dict:
     loans = {
         loan.pk: loan
         for loan in Loan.objects.select_for_update(of=("self",))
-        .select_related("credit_line__product")
+        .annotate(npl_dpd=F("credit_line__product__npl_dpd"))
         .filter(pk__in=ids, state__in=OPEN)
         .exclude(closed_through=business_date)
         .order_by("pk")
@@ -90,7 +90,7 @@ def accrue_chunk(*, business_date: date, ids: list[int]) -> dict:
         if since and loan.state == Loan.State.CURRENT:
             loan.mark_overdue()
             state_changed.append(loan)
-        change = delinquency_update(loan, since, on_date=business_date, npl_dpd=loan.credit_line.product.npl_dpd)
+        change = delinquency_update(loan, since, on_date=business_date, npl_dpd=loan.npl_dpd)
         if change:
             bucket_changes.append(change)
         all_rows += loan_rows
