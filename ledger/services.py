@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.bulk import rows_insert, rows_update
 from core.business_date import business_date_for_write
 from core.errors import DomainError
 from core.money import ZERO, as_decimal, is_fen_exact
@@ -24,6 +25,11 @@ from ledger.hashing import HashedLine, entry_hash, seal_digest
 from ledger.models import GENESIS_HASH, Account, ChainHead, DaySeal, JournalEntry, JournalLine
 
 GENERAL_CHAIN = "general"
+ENTRY_FIELDS = [
+    "business_date", "kind", "description", "reference", "reverses_id", "chain", "sequence", "previous_hash", "hash",
+    "created_at",
+]  # fmt: skip
+LINE_FIELDS = ["entry_id", "account_id", "loan_id", "debit", "credit"]
 
 
 def loan_chain(loan_id: int) -> str:
@@ -94,21 +100,26 @@ def _chain_heads_lock(chains: list[str]) -> dict[str, tuple[int, str]]:
     locking means two first postings to a new chain queue on its head row
     instead of racing to sequence 1.
     """
-    locked = ChainHead.objects.select_for_update().filter(chain__in=chains).order_by("chain")
-    heads = {head.chain: (head.sequence, head.hash) for head in locked}
+    locked = (
+        ChainHead.objects.select_for_update()
+        .filter(chain__in=chains)
+        .order_by("chain")
+        .values_list("chain", "sequence", "hash")
+    )
+    heads = {chain: (sequence, hashed) for chain, sequence, hashed in locked}
     missing = [chain for chain in chains if chain not in heads]
     if missing:
         ChainHead.objects.bulk_create(
             [ChainHead(chain=chain, sequence=0, hash=GENESIS_HASH) for chain in missing],
             ignore_conflicts=True,
         )
-        heads = {head.chain: (head.sequence, head.hash) for head in locked.all()}
+        heads = {chain: (sequence, hashed) for chain, sequence, hashed in locked.all()}
     return heads
 
 
 @transaction.atomic
 def entries_post(*, drafts: Sequence[EntryDraft], business_date: date) -> list[JournalEntry]:
-    """Post several entries at once (one INSERT for entries, one for lines)."""
+    """Post several entries at once (one INSERT for entries, one for lines, one UPDATE of the chain heads)."""
     if not drafts:
         return []
     for draft in drafts:
@@ -159,27 +170,30 @@ def entries_post(*, drafts: Sequence[EntryDraft], business_date: date) -> list[J
         )
         heads[draft.chain] = (sequence, hashed)
 
-    JournalEntry.objects.bulk_create(entries)
+    ids = rows_insert(
+        JournalEntry,
+        ENTRY_FIELDS,
+        [tuple(getattr(entry, name) for name in ENTRY_FIELDS) for entry in entries],
+    )
+    for entry, entry_id in zip(entries, ids, strict=True):
+        entry.pk = entry_id
+        entry._state.adding = False
     # All lines go in one INSERT: the PostgreSQL balance trigger checks each
     # statement's entries, so an entry's lines must never be split across two.
-    JournalLine.objects.bulk_create(
+    rows_insert(
+        JournalLine,
+        LINE_FIELDS,
         [
-            JournalLine(
-                entry=entry,
-                account_id=account_ids[line.account],
-                loan_id=line.loan_id,
-                debit=as_decimal(line.debit),
-                credit=as_decimal(line.credit),
-            )
-            for entry, draft in zip(entries, drafts, strict=True)
+            (entry_id, account_ids[line.account], line.loan_id, as_decimal(line.debit), as_decimal(line.credit))
+            for entry_id, draft in zip(ids, drafts, strict=True)
             for line in draft.lines
-        ]
+        ],
     )
-    ChainHead.objects.bulk_create(
+    # Every head exists by now (_chain_heads_lock created the missing ones), so this is a plain update.
+    rows_update(
+        ChainHead,
         [ChainHead(chain=chain, sequence=heads[chain][0], hash=heads[chain][1]) for chain in chains],
-        update_conflicts=True,
-        unique_fields=["chain"],
-        update_fields=["sequence", "hash"],
+        ["sequence", "hash"],
     )
     return entries
 

@@ -65,6 +65,7 @@ def positions_save(
     """Write changed positions back in bulk (rows of one loan or many); history only where a recorded field changed."""
     by_id = {position.id: position for position in positions}
     recorded, unrecorded = [], []
+    recorded_fields, unrecorded_fields = set(), set()
     for row in installments:
         position = by_id[row.pk]
         changed = {name for name in POSITION_FIELDS if getattr(row, name) != getattr(position, name)}
@@ -72,8 +73,15 @@ def positions_save(
             continue
         for name in changed:
             setattr(row, name, getattr(position, name))
-        (unrecorded if changed <= UNHISTORIED_FIELDS else recorded).append(row)
-    rows_update(Installment, recorded + unrecorded, POSITION_FIELDS)
+        if changed <= UNHISTORIED_FIELDS:
+            unrecorded.append(row)
+            unrecorded_fields |= changed
+        else:
+            recorded.append(row)
+            recorded_fields |= changed
+    # Only the columns that changed somewhere in each group: a day's penalty accrual writes three, not sixteen.
+    rows_update(Installment, recorded, sorted(recorded_fields))
+    rows_update(Installment, unrecorded, sorted(unrecorded_fields))
     if recorded:
         Installment.history.bulk_history_create(recorded, update=True, default_change_reason=reason)
 
