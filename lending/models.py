@@ -373,7 +373,8 @@ class Installment(models.Model):
         PAID = "paid", "Paid"
         WRITTEN_OFF = "written_off", "Written off"
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments")
+    # No index of its own: the (loan, number) unique constraint leads with loan and serves every look-up by loan.
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments", db_index=False)
     number = models.PositiveSmallIntegerField()
     start_date = models.DateField()
     due_date = models.DateField()
