@@ -15,12 +15,13 @@ the date, under the exclusive business-date lock.
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from core.business_date import business_date_advance, business_date_current, business_date_lock_for_close
@@ -81,6 +82,11 @@ def chunks_run(*, handler: str, business_date: date, chunks: list[list[int]], pr
     committed), and a re-run of the step redoes only unfinished work.
     """
     if settings.CELERY_TASK_ALWAYS_EAGER:
+        threads = min(settings.CLOSE_CHUNK_THREADS, len(chunks))
+        # Threads need their own connections, hence committed data: not on SQLite (one writer) nor inside a
+        # transaction (tests), where the chunks run one after the other on this connection.
+        if threads > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+            return _chunks_run_on_threads(handler, business_date, chunks, progress, threads)
         results = []
         for done, ids in enumerate(chunks, start=1):
             results.append(chunk_run(handler=handler, business_date=business_date, ids=ids))
@@ -99,6 +105,34 @@ def chunks_run(*, handler: str, business_date: date, chunks: list[list[int]], pr
         time.sleep(0.2)
     progress.chunk_done(handler, len(chunks), len(chunks))
     return pending.get(disable_sync_subtasks=False)
+
+
+def _chunk_run_on_own_connection(handler: str, business_date: date, ids: list[int]) -> dict:
+    try:
+        return chunk_run(handler=handler, business_date=business_date, ids=ids)
+    finally:
+        connections.close_all()  # this thread's connections; pool threads outlive the step
+
+
+def _chunks_run_on_threads(
+    handler: str, business_date: date, chunks: list[list[int]], progress: Progress, threads: int
+) -> list[dict]:
+    """Run the chunks on a few threads, which overlap one chunk's database waits with another's Python.
+
+    A failed chunk stops the step once the chunks already running have
+    finished; queued ones are dropped, and a re-run picks up all unfinished work.
+    """
+    results = []
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="close-chunk") as pool:
+        futures = [pool.submit(_chunk_run_on_own_connection, handler, business_date, ids) for ids in chunks]
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                results.append(future.result())
+                progress.chunk_done(handler, done, len(chunks))
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+    return results
 
 
 def close_steps() -> list[CloseStep]:
