@@ -10,7 +10,9 @@ Uses its own database, dropped and recreated (BENCH_CLOSE_DATABASE_URL, default 
    that fell due unpaid are paid in SQL (as if paid on the next day before its close; the other 3 % go
    overdue), so the book does not turn delinquent wholesale; that payment time is measured apart and not
    counted in the close (and posts no ledger entry).
-Celery runs eagerly in this process (no broker): one worker, as on a machine without one.
+Celery runs eagerly in this process (no broker): the chunks run on `--threads` threads (default one per core,
+as `CLOSE_CHUNK_THREADS`), each with its own connection. SQL is client-timed on every connection, so with
+several threads the summed SQL time can exceed the wall time.
 """
 
 import argparse
@@ -20,6 +22,7 @@ import os
 import pstats
 import re
 import resource
+import threading
 import time
 from collections import defaultdict
 from datetime import date, timedelta
@@ -80,6 +83,7 @@ class SqlTimer:
         self.seconds: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
         self.rows: dict[str, int] = defaultdict(int)
+        self.lock = threading.Lock()
 
     @staticmethod
     def kind(sql: str) -> str:
@@ -97,10 +101,16 @@ class SqlTimer:
             return execute(sql, params, many, context)
         finally:
             key = self.kind(sql)
-            self.seconds[key] += time.perf_counter() - started
-            self.calls[key] += 1
             rowcount = getattr(context["cursor"], "rowcount", -1)
-            self.rows[key] += max(rowcount, 0)
+            with self.lock:
+                self.seconds[key] += time.perf_counter() - started
+                self.calls[key] += 1
+                self.rows[key] += max(rowcount, 0)
+
+    def connection_created(self, sender, connection, **kwargs):
+        """Time the chunk threads' own connections too."""
+        if self not in connection.execute_wrappers:
+            connection.execute_wrappers.append(self)
 
     def total(self) -> float:
         return sum(self.seconds.values())
@@ -181,14 +191,17 @@ def floor(args) -> tuple[float, dict, dict]:
 
 
 def one_day(args, timer: SqlTimer) -> dict:
+    from django.conf import settings
     from django.db import connection
+    from django.db.backends.signals import connection_created
 
     from core.close import day_close
     from core.models import CloseStepRun
 
     progress = BenchProgress()
-    say(f"day_close({args.date}) … (load average {load()})")
+    say(f"day_close({args.date}) on {settings.CLOSE_CHUNK_THREADS} chunk thread(s) … (load average {load()})")
     profiler = cProfile.Profile() if args.profile else None
+    connection_created.connect(timer.connection_created)
     started = time.perf_counter()
     with connection.execute_wrapper(timer):
         if profiler:
@@ -197,6 +210,7 @@ def one_day(args, timer: SqlTimer) -> dict:
         if profiler:
             profiler.disable()
     seconds = time.perf_counter() - started
+    connection_created.disconnect(timer.connection_created)
     runs = {
         run.step: (run.finished_at - run.started_at).total_seconds()
         for run in CloseStepRun.objects.filter(business_date=args.date)
@@ -269,7 +283,8 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=200_000)
     parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 1, 15), help="the benchmark day D")
     parser.add_argument("--catchup-days", type=int, default=None, help="default 30 up to 200,000 loans, else 0")
-    parser.add_argument("--profile", action="store_true", help="cProfile the one-day close")
+    parser.add_argument("--profile", action="store_true", help="cProfile the one-day close (this thread only)")
+    parser.add_argument("--threads", type=int, default=None, help="chunk threads (default CLOSE_CHUNK_THREADS)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_CLOSE_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args()
     catchup_days = args.catchup_days if args.catchup_days is not None else (30 if args.loans <= 200_000 else 0)
@@ -281,6 +296,8 @@ def main() -> None:
     from django.conf import settings
 
     settings.DEBUG = False  # no query log in memory, as in production
+    if args.threads:
+        settings.CLOSE_CHUNK_THREADS = args.threads
     say(f"database {args.database_url} recreated and migrated in {time.perf_counter() - started:.1f} s")
 
     build_seconds, book = build(args)
@@ -296,7 +313,7 @@ def main() -> None:
     peak = rss_mb()
     print()
     print(f"Close of day — {args.loans:,} active loans, day {args.date}; {_django.machine()}")
-    print(f"load average: start {load_start}, end {load()}")
+    print(f"load average: start {load_start}, end {load()}; chunk threads {settings.CLOSE_CHUNK_THREADS}")
     print(f"{'measure':44} {'value':>16}")
     rows = [
         ("book build (SQL, incl. VACUUM ANALYZE)", f"{build_seconds:.1f} s"),
