@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from core.bulk import rows_update
-from core.close import chunks_run, close_chunk_handler, close_step
+from core.close import chunk_transaction_tune, chunks_run, close_chunk_handler, close_step
 from ledger.services import entries_post
 from lending import engine, postings
 from lending.models import CreditLine, CreditLineChange, Installment, Loan, LoanBucketChange, Product
@@ -65,6 +65,7 @@ def loans_with_events(business_date: date) -> list[int]:
 @close_chunk_handler("lending.accrue")
 @transaction.atomic
 def accrue_chunk(*, business_date: date, ids: list[int]) -> dict:
+    chunk_transaction_tune()
     loans = {
         loan.pk: loan
         for loan in Loan.objects.select_for_update(of=("self",))
