@@ -10,8 +10,8 @@ Uses its own database, dropped and recreated (BENCH_CLOSE_DATABASE_URL, default 
    that fell due unpaid are paid in SQL (as if paid on the next day before its close; the other 3 % go
    overdue), so the book does not turn delinquent wholesale; that payment time is measured apart and not
    counted in the close (and posts no ledger entry).
-Celery runs eagerly in this process (no broker): the chunks run on `--threads` threads (default one per core,
-as `CLOSE_CHUNK_THREADS`), each with its own connection. SQL is client-timed on every connection, so with
+Celery runs eagerly in this process (no broker): the chunks run on `--threads` threads (default
+`CLOSE_CHUNK_THREADS`, 1), each with its own connection. SQL is client-timed on every connection, so with
 several threads the summed SQL time can exceed the wall time.
 """
 

@@ -206,9 +206,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
-# Without a broker, close-of-day chunks run on this many threads, each with its own database connection
-# (PostgreSQL only): while one thread waits for the database another runs Python. One per core by default.
-CLOSE_CHUNK_THREADS = int(os.environ.get("CLOSE_CHUNK_THREADS") or os.cpu_count() or 1)
+# Without a broker, close-of-day chunks can run on this many threads, each with its own database connection
+# (PostgreSQL only), so that one chunk's Python overlaps another's database waits. One by default: on the
+# shared 2-core benchmark machine two threads helped at 200,000 loans but not at 1,000,000 (bench/RESULTS.md).
+CLOSE_CHUNK_THREADS = int(os.environ.get("CLOSE_CHUNK_THREADS") or 1)
 
 # --- Business date --------------------------------------------------------
 # The first business date of a new installation; afterwards the stored date rules.
