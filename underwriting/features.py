@@ -58,10 +58,10 @@ def _money(value, name: str, *, positive: bool) -> str:
         raise DomainError("invalid_amount", "must be a decimal number", field=name) from None
     if amount < 0 or (positive and amount == 0):
         raise DomainError("amount_not_positive" if positive else "amount_negative", "is out of range", field=name)
-    if not is_fen_exact(amount):
-        raise DomainError("amount_too_precise", "must have at most two decimal places (fen)", field=name)
     if amount > MAX_AMOUNT:
         raise DomainError("amount_too_large", f"must not exceed {MAX_AMOUNT}", field=name)
+    if not is_fen_exact(amount):
+        raise DomainError("amount_too_precise", "must have at most two decimal places (fen)", field=name)
     return str(amount.quantize(Decimal("0.01")))
 
 
