@@ -20,7 +20,7 @@ from core.errors import DomainError
 from underwriting.features import FEATURE_NAMES
 from underwriting.models import ModelVersion
 from underwriting.scoring import BUILTIN_SCORECARD, LinearScorer, scorer_from_pipeline
-from underwriting.training import Dataset, TrainResult
+from underwriting.training import Dataset, TrainResult, model_train
 
 _scorers: dict[tuple[int, str], LinearScorer] = {}
 
@@ -70,16 +70,18 @@ def pipeline_load(version: ModelVersion):
     return joblib.load(io.BytesIO(payload))
 
 
+def _scorer_load(version: ModelVersion) -> LinearScorer:
+    scorer = scorer_from_pipeline(
+        pipeline_load(version), name=f"model-v{version.version}", feature_names=tuple(version.feature_names)
+    )
+    if scorer is None:
+        raise DomainError("model_not_linear", "only numeric impute-scale-logistic models can score", field="model")
+    _scorers[(version.pk, version.artifact_sha256)] = scorer
+    return scorer
+
+
 def scorer_for(version: ModelVersion) -> LinearScorer:
-    key = (version.pk, version.artifact_sha256)
-    if key not in _scorers:
-        scorer = scorer_from_pipeline(
-            pipeline_load(version), name=f"model-v{version.version}", feature_names=tuple(version.feature_names)
-        )
-        if scorer is None:
-            raise DomainError("model_not_linear", "only numeric impute-scale-logistic models can score", field="model")
-        _scorers[key] = scorer
-    return _scorers[key]
+    return _scorers.get((version.pk, version.artifact_sha256)) or _scorer_load(version)
 
 
 def scorer_active() -> tuple[ModelVersion | None, LinearScorer]:
@@ -100,7 +102,8 @@ def model_version_activate(*, version_id: int) -> ModelVersion:
             "only a model trained on the application features can decide applications",
             field="model",
         )
-    scorer_for(version)
+    # Verify the file as it is now, whatever this process cached earlier.
+    _scorer_load(version)
     for previous in ModelVersion.objects.select_for_update().filter(is_active=True).exclude(pk=version.pk):
         previous.is_active = False
         previous.save(update_fields=["is_active"])
@@ -115,4 +118,15 @@ def model_version_deactivate(*, version_id: int) -> ModelVersion:
     version = ModelVersion.objects.select_for_update().get(pk=version_id)
     version.is_active = False
     version.save(update_fields=["is_active"])
+    return version
+
+
+def model_train_register(
+    *, dataset: Dataset, source: str, target: str, folds: int = 5, seed: int = 0, activate: bool = False
+) -> ModelVersion:
+    """Cross-validate, fit, store the artifact and the version; optionally make it live."""
+    result = model_train(dataset, folds=folds, seed=seed)
+    version = model_version_create(result=result, dataset=dataset, source=source, target=target)
+    if activate:
+        version = model_version_activate(version_id=version.pk)
     return version
