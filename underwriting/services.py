@@ -14,15 +14,17 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core import pii
 from core.business_date import REASON_MAX_LENGTH, business_date_for_write
 from core.errors import DomainError
 from core.money import MoneyTypeError, as_decimal
 from core.validation import amount_positive, text_required
+from lending import identity
 from lending.models import Borrower, CreditLine, Partner, Product
 from lending.services.credit_lines import credit_line_open
 from underwriting.decision import Decision, ProductBounds, decision_make
 from underwriting.features import application_data_clean
-from underwriting.models import Application, ApplicationReview
+from underwriting.models import Application, ApplicationReview, BlockListEntry
 from underwriting.registry import scorer_active, scorer_for
 from underwriting.rules import REGULATORY_MAX_LIMIT, Applicant, Policy, jsonable
 from underwriting.scoring import BUILTIN_SCORECARD
@@ -287,3 +289,20 @@ def application_decision_replay(application: Application) -> Decision:
         scorer=scorer,
         bounds=ProductBounds(**{k: Decimal(v) for k, v in inputs["bounds"].items()}),
     )
+
+
+@transaction.atomic
+def block_list_add(*, kind: str, identifier: str, reason: str) -> BlockListEntry:
+    """Block a national id or mobile (stored only as its keyed hash) or a device id."""
+    reason = text_required(reason, field="reason", max_length=200)
+    identifier = text_required(identifier, field="identifier", max_length=100)
+    if kind == BlockListEntry.Kind.NATIONAL_ID:
+        value = pii.lookup_hash(identity.national_id_normalize(identifier, field="identifier", today=date.max))
+    elif kind == BlockListEntry.Kind.MOBILE:
+        value = pii.lookup_hash(identity.mobile_normalize(identifier, field="identifier"))
+    elif kind == BlockListEntry.Kind.DEVICE:
+        value = identifier
+    else:
+        raise DomainError("invalid_kind", f"must be one of {', '.join(BlockListEntry.Kind.values)}", field="kind")
+    entry, _ = BlockListEntry.objects.get_or_create(kind=kind, value=value, defaults={"reason": reason})
+    return entry
