@@ -21,11 +21,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.errors import DomainError
 from lending.admin import ChangeReasonForm, ConfigurationAdmin, ReadOnlyAdminMixin, ReadOnlyInline
-from underwriting import registry, services
+from underwriting import monitoring, registry, services
 from underwriting.models import (
     Application,
     ApplicationReview,
     BlockListEntry,
+    DrawdownAlert,
     LimitReview,
     ModelVersion,
     RuleSettings,
@@ -271,3 +272,44 @@ class LimitReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["credit_line", "business_date", "action", "old_limit", "new_limit", "pd"]
     list_filter = ["action", "business_date"]
     readonly_fields = ["credit_line", "business_date", "action", "old_limit", "new_limit", "pd", "reasons"]
+
+
+@admin.register(DrawdownAlert)
+class DrawdownAlertAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["id", "rule", "credit_line", "loan", "held", "state", "created_at"]
+    list_filter = ["state", "rule", "held"]
+    readonly_fields = ["rule", "detail", "credit_line", "loan", "held", "state", "resolved_by", "created_at"]
+    actions = ["release", "reject"]
+
+    def has_change_permission(self, request, obj=None):
+        # Needed for the actions; every field is read-only.
+        return request.user.has_perm("underwriting.change_drawdownalert")
+
+    def _each(self, request, queryset, run, done):
+        for alert in queryset.filter(state=DrawdownAlert.State.OPEN):
+            try:
+                run(alert)
+            except DomainError as error:
+                messages.error(request, f"alert {alert.pk}: {error}")
+            else:
+                messages.success(request, f"alert {alert.pk}: {done}")
+
+    @admin.action(description=_("Release: pay out the held drawdown"))
+    def release(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda a: monitoring.drawdown_alert_release(alert_id=a.pk, actor=request.user),
+            "released",
+        )
+
+    @admin.action(description=_("Reject: cancel the held drawdown"))
+    def reject(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda a: monitoring.drawdown_alert_reject(
+                alert_id=a.pk, reason="rejected by risk staff", actor=request.user
+            ),
+            "rejected",
+        )
