@@ -49,12 +49,10 @@ def _consent(consent_at, consent_scope: str, *, today: date) -> tuple[datetime, 
 
 
 def _refuse_open_business(borrower: Borrower) -> None:
-    if Application.objects.filter(
-        borrower=borrower, state__in=[Application.State.SUBMITTED, Application.State.MANUAL_REVIEW]
-    ).exists():
-        raise DomainError("application_pending", "the borrower has an application in review", field="borrower")
     if borrower.credit_lines.filter(state__in=[CreditLine.State.ACTIVE, CreditLine.State.FROZEN]).exists():
         raise DomainError("line_exists", "the borrower already has a credit line", field="borrower")
+    if Application.objects.filter(borrower=borrower, state=Application.State.MANUAL_REVIEW).exists():
+        raise DomainError("application_pending", "the borrower has an application in review", field="borrower")
 
 
 def _open_line(application: Application, *, limit: Decimal, daily_rate: Decimal, reason: str, actor) -> None:
@@ -133,16 +131,16 @@ def application_submit(
         decision.outcome
     ]()
     application._change_reason = f"automated decision: {decision.outcome} (band {decision.band})"
-    application.save()
     if decision.outcome == "approve":
+        # The line first, so the application is written once (one row, one history row) on the hot path.
         _open_line(
             application,
             limit=decision.limit,
             daily_rate=decision.daily_rate,
-            reason=f"application {application.pk} approved, band {decision.band}",
+            reason=f"approved by underwriting, band {decision.band}",
             actor=actor,
         )
-        application.save(update_fields=["credit_line"])
+    application.save()
     return application
 
 

@@ -71,6 +71,7 @@ class Simulator:
         self.rng = np.random.default_rng(seed)
         self.borrowers = borrowers
         self.days = max(30, round(months * 365 / 12))
+        self.intake_days = max(1, self.days // 3)
         self.progress = progress
         self.report = SeedReport()
         self.used_ids: set[str] = set()
@@ -120,7 +121,7 @@ class Simulator:
 
     def _behaviour(self, z: float) -> Behaviour:
         rng = self.rng
-        if rng.uniform() < _sigmoid(-3.9 + 1.4 * z):
+        if rng.uniform() < _sigmoid(-4.4 + 1.4 * z):
             return Behaviour("default", stop_after=int(rng.integers(0, 3)))
         if rng.uniform() < _sigmoid(-1.6 + 0.8 * z):
             return Behaviour("late", delays={n: int(rng.integers(1, 45)) for n in range(1, 13) if rng.uniform() < 0.35})
@@ -208,12 +209,11 @@ class Simulator:
             # A fresh book: start in the past so the simulated year ends about where it began.
             start = business_date_set(new_date=start - timedelta(days=self.days), reason="demo portfolio start")
         self.report.start = start
-        intake_days = max(1, self.days // 3)
-        arrivals = np.bincount(self.rng.integers(0, intake_days, self.borrowers), minlength=intake_days)
+        arrivals = np.bincount(self.rng.integers(0, self.intake_days, self.borrowers), minlength=self.intake_days)
         serial = 0
         for offset in range(self.days):
             today = start + timedelta(days=offset)
-            for _ in range(int(arrivals[offset]) if offset < intake_days else 0):
+            for _ in range(int(arrivals[offset]) if offset < self.intake_days else 0):
                 serial += 1
                 self._apply(partner, product, serial, today)
             self._pay(today)

@@ -40,7 +40,7 @@ def test_a_sound_application_is_approved_and_opens_the_line(borrower, good_data,
     assert line.state == CreditLine.State.ACTIVE
     assert (line.limit, line.daily_rate) == (application.offered_limit, application.offered_rate)
     assert application.band == "A" and application.scorer == "builtin-scorecard-v1"
-    assert CreditLineChange.objects.filter(credit_line=line, reason__contains=f"application {application.pk}").exists()
+    assert CreditLineChange.objects.filter(credit_line=line, reason="approved by underwriting, band A").exists()
 
 
 def test_a_failing_rule_declines_with_its_reason_code(make_borrower, good_data, submit):
