@@ -204,7 +204,6 @@ def application_review(
         raise DomainError("invalid_verdict", "must be approve or decline", field="verdict")
     if reviewer is None or not reviewer.pk:
         raise DomainError("reviewer_required", "a signed-in reviewer is required", field="reviewer")
-    business_date_for_write()
     application = _lock(application_id)
     if application.state != Application.State.MANUAL_REVIEW:
         raise DomainError("not_in_review", f"the application is {application.state}", field="application")

@@ -1,14 +1,20 @@
 """Submitting applications: decisions, reasons, the credit line on approval, reproducibility, bad input."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from core import pii
 from core.errors import DomainError
 from lending.models import CreditLine, CreditLineChange
 from underwriting.models import Application, BlockListEntry
-from underwriting.services import application_decision_replay, application_withdraw
+from underwriting.services import (
+    application_decision_replay,
+    application_withdraw,
+    applications_expire,
+    block_list_add,
+)
 
 # The built-in scorecard puts this applicant at a PD of about 17 %: band D, manual review.
 REVIEW = {
@@ -126,3 +132,23 @@ def test_an_application_in_review_can_be_withdrawn(borrower, submit):
     withdrawn = application_withdraw(application_id=application.pk, reason="borrower changed their mind")
     assert withdrawn.state == Application.State.WITHDRAWN
     assert withdrawn.history.first().history_change_reason == "borrower changed their mind"
+
+
+def test_a_blocked_mobile_is_declined(borrower, good_data, submit):
+    block_list_add(kind="mobile", identifier=pii.decrypt(borrower.mobile_encrypted), reason="confirmed fraud")
+    application = submit(borrower, good_data)
+    assert application.state == Application.State.DECLINED and application.reasons[0]["code"] == "blocked"
+
+
+def test_a_bad_block_list_identifier_names_the_field(db):
+    with pytest.raises(DomainError) as caught:
+        block_list_add(kind="national_id", identifier="12345", reason="typo")
+    assert caught.value.field == "identifier" and not BlockListEntry.objects.exists()
+
+
+def test_reviews_left_too_long_expire_at_the_close(borrower, submit, start_date):
+    application = submit(borrower, REVIEW)
+    assert applications_expire(business_date=start_date + timedelta(days=29)) == 0
+    assert applications_expire(business_date=start_date + timedelta(days=30)) == 1
+    application.refresh_from_db()
+    assert application.state == Application.State.EXPIRED

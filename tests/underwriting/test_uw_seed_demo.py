@@ -12,7 +12,9 @@ from underwriting.models import Application
 
 def test_seed_demo_builds_a_book_once(db):
     out = StringIO()
-    call_command("seed_demo", "--borrowers", "40", "--months", "2", "--seed", "3", "--json", stdout=out, stderr=StringIO())
+    call_command(
+        "seed_demo", "--borrowers", "40", "--months", "2", "--seed", "3", "--json", stdout=out, stderr=StringIO()
+    )
     result = json.loads(out.getvalue())
     assert result["seeded"] and result["borrowers"] == 40 and result["days_closed"] == 61
     assert Application.objects.count() == 40
