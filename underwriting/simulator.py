@@ -7,7 +7,7 @@ couple of installments), some pay late and cure, the rest pay on the due
 date. Everyone goes through the real services — onboarding, underwriting,
 drawdown, repayments — and every day is closed by the real close of day,
 so the book ends with genuine DPD buckets, write-offs and outcomes to
-train on. Applications arrive over the first third of the period so that
+train on. Applications arrive over the first half of the period so that
 most have a full performance window by the end.
 """
 
@@ -71,7 +71,7 @@ class Simulator:
         self.rng = np.random.default_rng(seed)
         self.borrowers = borrowers
         self.days = max(30, round(months * 365 / 12))
-        self.intake_days = max(1, self.days // 3)
+        self.intake_days = max(1, self.days // 2)
         self.progress = progress
         self.report = SeedReport()
         self.used_ids: set[str] = set()
@@ -121,7 +121,7 @@ class Simulator:
 
     def _behaviour(self, z: float) -> Behaviour:
         rng = self.rng
-        if rng.uniform() < _sigmoid(-4.4 + 1.4 * z):
+        if rng.uniform() < _sigmoid(-4.0 + 1.5 * z):
             return Behaviour("default", stop_after=int(rng.integers(0, 3)))
         if rng.uniform() < _sigmoid(-1.6 + 0.8 * z):
             return Behaviour("late", delays={n: int(rng.integers(1, 45)) for n in range(1, 13) if rng.uniform() < 0.35})
