@@ -4,8 +4,8 @@ Each applicant has a latent risk z ~ N(0, 1). Their credit score, income,
 cash flows, debts, other lenders and verification flags are drawn around
 it, and so is their behaviour: a few default (they stop paying after a
 couple of installments), some pay late and cure, the rest pay on the due
-date. Everyone goes through the real services — onboarding, underwriting,
-drawdown, repayments — and every day is closed by the real close of day,
+date; most who repay a loan draw again. Everyone goes through the real
+services — onboarding, underwriting, drawdowns, repayments — and every day is closed by the real close of day,
 so the book ends with genuine DPD buckets, write-offs and outcomes to
 train on. Applications arrive over the first half of the period so that
 most have a full performance window by the end.
@@ -25,7 +25,7 @@ from core.business_date import business_date_current, business_date_set
 from core.close import day_close
 from core.models import CloseStepRun
 from core.progress import SilentProgress
-from lending.models import Installment, Loan, Partner, Product
+from lending.models import CreditLine, Installment, Loan, Partner, Product
 from lending.services.borrowers import borrower_onboard_person
 from lending.services.loans import loan_drawdown
 from lending.services.repayments import repayment_post
@@ -34,6 +34,8 @@ from underwriting.services import DEMO_PRODUCT_CODE, application_submit
 
 DEMO_PARTNER_CODE = "demo-wallet"
 HUNDRED = Decimal("100")
+REDRAW_SHARE = 0.7
+MIN_REDRAW = Decimal("500")
 
 
 def _sigmoid(x: float) -> float:
@@ -77,6 +79,8 @@ class Simulator:
         self.used_ids: set[str] = set()
         self.pay_on: dict[date, set[int]] = defaultdict(set)
         self.behaviour: dict[int, Behaviour] = {}
+        self.borrower_of: dict[int, tuple[int, float]] = {}  # loan → (line, latent risk)
+        self.redraw_on: dict[date, list[tuple[int, float]]] = defaultdict(list)
 
     # --- applicants ---------------------------------------------------------
 
@@ -169,6 +173,7 @@ class Simulator:
         self.report.loans += 1
         behaviour = self._behaviour(z)
         self.behaviour[loan.pk] = behaviour
+        self.borrower_of[loan.pk] = (line_id, z)
         for number, due in loan.installments.order_by("number").values_list("number", "due_date"):
             if behaviour.kind == "default" and number > behaviour.stop_after:
                 break
@@ -193,11 +198,23 @@ class Simulator:
                 )
             )
         )  # fmt: skip
+        paid = []
         for row in owed:
             amount = Decimal(row["owed"]).quantize(Decimal("0.01"))
             if amount > 0:
                 repayment_post(loan_id=row["loan_id"], amount=amount, source_reference="demo")
                 self.report.repayments += 1
+                paid.append(row["loan_id"])
+        # Most borrowers who repay a loan draw again on their line a few weeks later: a revolving book.
+        for loan_id in Loan.objects.filter(pk__in=paid, state=Loan.State.PAID_OFF).values_list("pk", flat=True):
+            if self.rng.uniform() < REDRAW_SHARE:
+                self.redraw_on[today + timedelta(days=int(self.rng.integers(3, 45)))].append(self.borrower_of[loan_id])
+
+    def _redraw(self, today: date) -> None:
+        for line_id, z in self.redraw_on.pop(today, []):
+            line = CreditLine.objects.get(pk=line_id)
+            if line.state == CreditLine.State.ACTIVE and line.available >= MIN_REDRAW:
+                self._draw(line_id, line.available, z, today)
 
     # --- the run --------------------------------------------------------------
 
@@ -217,6 +234,7 @@ class Simulator:
                 serial += 1
                 self._apply(partner, product, serial, today)
             self._pay(today)
+            self._redraw(today)
             day_close(business_date=today, progress=SilentProgress())
             self.report.days_closed += 1
             if self.progress:
