@@ -141,11 +141,11 @@ def rescore(args) -> dict:
     dry = limits_reassess(dry_run=True, chunk_size=args.chunk_size)
     dry_seconds = time.perf_counter() - started
     say(f"dry run: {dry} in {dry_seconds:.1f} s")
-    if args.raise_pd is not None:
-        # The synthetic book has no applications (every line starts from the default PD 0.05), so a stricter
-        # policy finds nothing to change; a looser raise threshold makes the writing run write.
+    if args.lower_pd is not None:
+        # The synthetic book's lines sit at 200,000 (nothing to raise), have no applications (default PD) and
+        # little trouble, so the default policy changes nothing; a low lowering threshold makes it write.
         settings = rule_settings_get()
-        settings.reassess_raise_pd = Decimal(args.raise_pd)
+        settings.reassess_lower_pd = Decimal(args.lower_pd)
         settings.save()
     started = time.perf_counter()
     written = limits_reassess(chunk_size=args.chunk_size)
@@ -204,7 +204,7 @@ def main() -> None:
     two.add_argument("--lines", type=int, default=1_000_000)
     two.add_argument("--chunk-size", type=int, default=50_000)
     two.add_argument("--reuse", action="store_true", help="keep the book from a previous run")
-    two.add_argument("--raise-pd", help="reassess_raise_pd for the writing run (e.g. 0.1)")
+    two.add_argument("--lower-pd", help="reassess_lower_pd for the writing run (e.g. 0.015 lowers most lines)")
     two.add_argument("--database-url")
     three = sub.add_parser("holdout")
     three.add_argument("--sqlite", required=True)
