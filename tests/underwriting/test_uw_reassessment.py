@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from core.business_date import business_date_current, business_date_set
+from core.errors import DomainError
 from lending.models import CreditLine, CreditLineChange
+from lending.services.credit_lines import credit_lines_reassess
 from lending.services.loans import loan_drawdown
 from underwriting.limits import limits_reassess
 from underwriting.models import LimitReview
@@ -112,3 +114,18 @@ def test_a_stricter_policy_lowers_and_freezes_lines(drawn_line):
     assert limits_reassess()["lower"] == 1
     line = CreditLine.objects.get(pk=drawn_line.pk)
     assert line.limit < drawn_line.limit and line.state == CreditLine.State.ACTIVE
+
+
+def test_the_bulk_lending_service_freezes_and_records(drawn_line):
+    assert credit_lines_reassess(new_limits={}, freeze={drawn_line.pk}, reason="periodic reassessment: test") == 1
+    line = CreditLine.objects.get(pk=drawn_line.pk)
+    assert line.state == CreditLine.State.FROZEN and not line.frozen_for_delinquency
+    change = CreditLineChange.objects.filter(credit_line=line, field="state").last()
+    assert (change.old_value, change.new_value) == ("active", "frozen")
+    assert line.history.first().state == "frozen"
+
+
+def test_the_bulk_lending_service_refuses_a_limit_outside_the_product(drawn_line):
+    with pytest.raises(DomainError):
+        credit_lines_reassess(new_limits={drawn_line.pk: Decimal("500")}, freeze=set(), reason="test")
+    assert CreditLine.objects.get(pk=drawn_line.pk).limit == drawn_line.limit
