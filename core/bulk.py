@@ -3,7 +3,8 @@
 `rows_update` writes the given fields of many model instances in one
 statement and `rows_insert` inserts many rows given as plain values: on
 PostgreSQL each is one statement over unnested arrays (fast for tens of
-thousands of rows), elsewhere Django's bulk_update / bulk_create in batches.
+thousands of rows), on SQLite one prepared UPDATE run for every row (executemany) and
+bulk_create in batches.
 Neither writes history: callers use them for fields excluded from history,
 or write the history rows themselves.
 
@@ -68,10 +69,20 @@ def _server_bound_cursor() -> CursorWrapper:
 def rows_update(model: type[models.Model], rows: Sequence[models.Model], fields: Sequence[str]) -> None:
     if not rows or not fields:
         return
-    if connection.vendor != "postgresql":
-        model._base_manager.bulk_update(rows, fields, batch_size=SQLITE_BATCH)
-        return
     meta = model._meta
+    if connection.vendor != "postgresql":
+        # One prepared UPDATE per row through executemany: Django's bulk_update builds a CASE expression per
+        # field per row, which costs far more to compile than SQLite takes to run the plain statements.
+        columns = [meta.get_field(name) for name in fields]
+        assignments = ", ".join(f'"{column.column}" = %s' for column in columns)
+        sql = f'UPDATE "{meta.db_table}" SET {assignments} WHERE "{meta.pk.column}" = %s'
+        params = [
+            [*(column.get_db_prep_save(getattr(row, column.attname), connection) for column in columns), row.pk]
+            for row in rows
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+        return
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     arrays = [_array(column, [getattr(row, column.attname) for row in rows]) for column in columns]
     assignments = ", ".join(f'"{column.column}" = v."{column.column}"' for column in columns[1:])

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django_fsm import can_proceed
 
+from core.bulk import rows_update
 from core.business_date import REASON_MAX_LENGTH, business_date_for_write
 from core.errors import DomainError
 from core.money import as_decimal, round_fen, round_rate
@@ -158,3 +159,41 @@ def credit_line_unfreeze(*, credit_line_id: int, reason: str, actor=None) -> Cre
 @transaction.atomic
 def credit_line_close(*, credit_line_id: int, reason: str, actor=None) -> CreditLine:
     return _transition(credit_line_id, "close", reason=reason, actor=actor)
+
+
+@transaction.atomic
+def credit_lines_reassess(*, new_limits: dict[int, Decimal], freeze: set[int], reason: str, actor=None) -> int:
+    """Many lines at once (underwriting's periodic reassessment): new limits and freezes of active lines.
+
+    Locks the lines in id order, checks each limit against its product,
+    writes one statement per table and one history row per changed line
+    (the pattern of the close's freeze step), so a million-line book is
+    reassessed in bulk, not line by line.
+    """
+    reason = _reason(reason)
+    today = business_date_for_write()
+    lines = list(
+        CreditLine.objects.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(pk__in=set(new_limits) | set(freeze), state=CreditLine.State.ACTIVE)
+        .order_by("pk")
+    )
+    changes = []
+    for line in lines:
+        if line.pk in freeze:
+            line.freeze()
+            field, old, new = CreditLineChange.Field.STATE, CreditLine.State.ACTIVE, line.state
+        else:
+            new_limit = _check_limit(line.product, new_limits[line.pk])
+            field, old, new = CreditLineChange.Field.LIMIT, line.limit, new_limit
+            line.limit = new_limit
+        changes.append(
+            CreditLineChange(
+                credit_line=line, field=field, old_value=str(old), new_value=str(new), reason=reason, actor=actor,
+                business_date=today,
+            )
+        )  # fmt: skip
+    rows_update(CreditLine, lines, ["limit", "state"])
+    CreditLine.history.bulk_history_create(lines, update=True, default_change_reason=reason)
+    CreditLineChange.objects.bulk_create(changes)
+    return len(lines)
