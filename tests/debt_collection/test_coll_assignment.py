@@ -40,7 +40,12 @@ def test_round_robin_respects_queues_and_takes_turns_on_ties():
         CollectorSlot(user_id=2, queue="early", capacity=5, load=0, last_assigned=3),
         CollectorSlot(user_id=3, queue="recovery", capacity=5, load=0),
     ]
-    cases = [CaseToAssign(10, "early"), CaseToAssign(11, "early"), CaseToAssign(12, "early"), CaseToAssign(13, "intensive")]
+    cases = [
+        CaseToAssign(10, "early"),
+        CaseToAssign(11, "early"),
+        CaseToAssign(12, "early"),
+        CaseToAssign(13, "intensive"),
+    ]
     # Collector 2 received a case longest ago, so goes first; nobody works the intensive queue.
     assert assign_round_robin(cases, slots) == {10: 2, 11: 1, 12: 2}
 

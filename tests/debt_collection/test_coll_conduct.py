@@ -97,7 +97,10 @@ def test_a_letter_at_night_is_refused_too(case, collector):
         ({"attempted_at": datetime(2025, 6, 17, 10)}, "invalid_time"),
         ({"outcome": "promise"}, "required"),
         ({"outcome": "promise", "promise_amount": "-5", "promise_date": date(2031, 2, 20)}, "amount_not_positive"),
-        ({"outcome": "promise", "promise_amount": "500", "promise_date": date(2031, 2, 16)}, "promise_date_out_of_range"),
+        (
+            {"outcome": "promise", "promise_amount": "500", "promise_date": date(2031, 2, 16)},
+            "promise_date_out_of_range",
+        ),
         ({"outcome": "connected", "promise_amount": "500"}, "promise_without_outcome"),
     ],
 )
@@ -142,7 +145,11 @@ def test_next_allowed_contact_is_itself_allowed_and_never_earlier_than_now(minut
     calls_then = calls if allowed.date() == now.date() else 0
     assert (
         conduct.contact_refusal(
-            moment=allowed, time_zone="Asia/Shanghai", party="debtor", channel="call", outcome="connected",
+            moment=allowed,
+            time_zone="Asia/Shanghai",
+            party="debtor",
+            channel="call",
+            outcome="connected",
             connected_calls_today=calls_then,
         )  # fmt: skip
         is None
