@@ -24,7 +24,6 @@ from ledger.selectors import account_balances, trial_balance_difference
 from ledger.verification import ledger_problems
 from lending import engine
 from lending.models import Installment, Loan, LoanRestructure
-from lending.positions import loan_terms, positions_load
 from lending.services.repayments import payoff_quote, repayment_post, repayment_reverse
 from lending.services.restructuring import loan_restructure
 
