@@ -30,16 +30,21 @@ def _owed_on_overdue_loans() -> Subquery:
     )
 
 
-def case_queue(*, collector=None) -> QuerySet[CollectionCase]:
-    """Active cases by priority: worst bucket, most owed on overdue loans, soonest promise due."""
+def cases_by_priority(cases: QuerySet[CollectionCase]) -> QuerySet[CollectionCase]:
+    """Worst bucket first, then the most owed on overdue loans, then the soonest promise due."""
     pending_promise = PromiseToPay.objects.filter(case=OuterRef("pk"), state=PromiseToPay.State.PENDING)
-    cases = CollectionCase.objects.filter(state__in=CollectionCase.ACTIVE)
-    if collector is not None:
-        cases = cases.filter(collector=collector)
     return cases.annotate(
         amount_overdue=Coalesce(_owed_on_overdue_loans(), Value(ZERO), output_field=DecimalField()),
         promise_due=Subquery(pending_promise.values("due_date")[:1]),
     ).order_by("-bucket", "-amount_overdue", F("promise_due").asc(nulls_last=True), "opened_on", "pk")
+
+
+def case_queue(*, collector=None) -> QuerySet[CollectionCase]:
+    """Active cases by priority, all or one collector's ("my queue")."""
+    cases = CollectionCase.objects.filter(state__in=CollectionCase.ACTIVE)
+    if collector is not None:
+        cases = cases.filter(collector=collector)
+    return cases_by_priority(cases)
 
 
 def case_next_contact(case: CollectionCase, *, now: datetime) -> datetime:
