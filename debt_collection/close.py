@@ -14,7 +14,7 @@ Each step reads only what happened on D and is idempotent: re-running it
 finds the promises already settled and the cases already where they belong.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
@@ -85,13 +85,17 @@ def promises_settle(*, business_date: date, progress) -> dict:
 
 
 def _changed_borrowers(business_date: date) -> set[int]:
+    """Borrowers whose delinquency moved on D, and those whose hardship pause ended the day before."""
     moved = LoanBucketChange.objects.filter(business_date=business_date).values_list(
         "loan__credit_line__borrower_id", flat=True
     )
     closed = Loan.objects.filter(
         closed_on=business_date, state__in=[Loan.State.PAID_OFF, Loan.State.WRITTEN_OFF]
     ).values_list("credit_line__borrower_id", flat=True)
-    return set(moved) | set(closed)
+    unpaused = CollectionCase.objects.filter(
+        state__in=CollectionCase.ACTIVE, paused_until=business_date - timedelta(days=1)
+    ).values_list("borrower_id", flat=True)
+    return set(moved) | set(closed) | set(unpaused)
 
 
 @close_step("collections.cases", order=510)
@@ -123,11 +127,12 @@ def cases_sync(*, business_date: date, progress) -> dict:
                     opened_on=business_date,
                 )
             )  # fmt: skip
-        elif bucket and case.bucket != bucket:
+        elif bucket and (case.bucket != bucket or case.queue != conduct.queue_for_bucket(bucket)):
             case.bucket = bucket
             queue = conduct.queue_for_bucket(bucket)
             paused = case.paused_until is not None and case.paused_until >= business_date
-            if queue != case.queue and not paused:
+            # An escalated case stays with legal or the agency whatever its bucket.
+            if queue != case.queue and not paused and case.state in CollectionCase.WORKABLE:
                 case.queue = queue
                 queue_changes.append(
                     CaseAssignment(

@@ -214,6 +214,17 @@ def test_a_pause_keeps_the_case_in_its_queue(loan, collector, manager, close_to,
     assert (case.bucket, case.queue, case.collector) == ("M2", "early", collector)
 
 
+def test_the_case_catches_up_with_its_queue_when_the_pause_ends(loan, collector, manager, close_to, case_of):
+    close_to(date(2031, 3, 10))
+    case = case_of(loan)
+    hardship_pause(
+        case_id=case.pk, until=date(2031, 3, 25), reason="in hospital", requested_by=collector, approved_by=manager
+    )
+    close_to(date(2031, 3, 27))  # the close of Mar 26, the first day after the pause
+    case.refresh_from_db()
+    assert (case.bucket, case.queue) == ("M2", "intensive")
+
+
 def test_pause_dates_are_checked(late_case, collector, manager):
     for until in (date(2031, 3, 20), date(2031, 7, 1)):
         with pytest.raises(DomainError) as refused:
