@@ -26,6 +26,8 @@ from debt_collection.models import CaseAssignment, CollectionCase, PromiseToPay
 from debt_collection.services import cases_assign_waiting
 from lending.models import Loan, LoanBucketChange, Repayment
 
+CHUNK = 2000
+
 
 def _paid_towards() -> Subquery:
     """Money received on the debtor's loans from the promise's date up to the date it was due (not reversed)."""
@@ -99,11 +101,18 @@ def _changed_borrowers(business_date: date) -> set[int]:
 
 
 @close_step("collections.cases", order=510)
-@transaction.atomic
 def cases_sync(*, business_date: date, progress) -> dict:
-    borrowers = _changed_borrowers(business_date)
-    if not borrowers:
-        return {"opened": 0, "moved": 0, "resolved": 0, "written_off": 0}
+    borrowers = sorted(_changed_borrowers(business_date))
+    totals = dict.fromkeys(("opened", "moved", "resolved", "written_off"), 0)
+    for start in range(0, len(borrowers), CHUNK):
+        for key, count in _cases_sync_chunk(business_date, borrowers[start : start + CHUNK]).items():
+            totals[key] += count
+    return totals
+
+
+@transaction.atomic
+def _cases_sync_chunk(business_date: date, borrowers: list[int]) -> dict:
+    """One transaction per chunk; a re-run after a crash finds the done chunks' cases already in place."""
     worst = dict(
         Loan.objects.filter(credit_line__borrower_id__in=borrowers, state=Loan.State.OVERDUE)
         .exclude(dpd_bucket="M0")
@@ -111,6 +120,11 @@ def cases_sync(*, business_date: date, progress) -> dict:
         .annotate(worst=Max("dpd_bucket"))
         .values_list("credit_line__borrower_id", "worst")
     )
+    written_off_on: dict[int, list[date]] = {}
+    for borrower_id, closed_on in Loan.objects.filter(
+        credit_line__borrower_id__in=borrowers, state=Loan.State.WRITTEN_OFF
+    ).values_list("credit_line__borrower_id", "closed_on"):
+        written_off_on.setdefault(borrower_id, []).append(closed_on)
     cases = {
         case.borrower_id: case
         for case in CollectionCase.objects.select_for_update()
@@ -118,7 +132,7 @@ def cases_sync(*, business_date: date, progress) -> dict:
         .order_by("pk")
     }
     opened, moved, resolved, written_off, queue_changes = [], [], [], [], []
-    for borrower_id in sorted(borrowers):
+    for borrower_id in borrowers:
         bucket, case = worst.get(borrower_id), cases.get(borrower_id)
         if bucket and case is None:
             opened.append(
@@ -145,10 +159,7 @@ def cases_sync(*, business_date: date, progress) -> dict:
                     case.requeue()
             moved.append(case)
         elif not bucket and case is not None:
-            charged_off = Loan.objects.filter(
-                credit_line__borrower_id=borrower_id, state=Loan.State.WRITTEN_OFF, closed_on__gte=case.opened_on
-            ).exists()
-            if charged_off:
+            if any(day >= case.opened_on for day in written_off_on.get(borrower_id, [])):
                 case.mark_written_off()
                 written_off.append(case)
             else:

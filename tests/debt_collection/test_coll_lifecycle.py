@@ -98,3 +98,29 @@ def test_payoff_after_the_case_resolves_it(loan, close_to, case_of):
     case.refresh_from_db()
     assert case.state == CollectionCase.State.RESOLVED
     assert case.closed_on == today + timedelta(days=0)
+
+
+def test_a_quiet_day_reads_no_case(make_loan, collector, close_to, django_assert_max_num_queries):
+    for _ in range(3):
+        make_loan()
+    close_to(date(2031, 2, 20))  # three open cases, all M1: nothing moves on Feb 20
+    from debt_collection.close import cases_sync
+
+    with django_assert_max_num_queries(3):
+        assert cases_sync(business_date=date(2031, 2, 20), progress=None) == {
+            "opened": 0, "moved": 0, "resolved": 0, "written_off": 0,
+        }  # fmt: skip
+
+
+def test_opening_many_cases_takes_a_fixed_number_of_queries(make_loan, close_to, django_assert_max_num_queries):
+    from debt_collection.close import cases_sync
+    from lending.models import LoanBucketChange
+
+    for _ in range(5):
+        make_loan()
+    close_to(date(2031, 2, 16))
+    days_close_until(until=date(2031, 2, 16))
+    assert LoanBucketChange.objects.filter(business_date=date(2031, 2, 16)).count() == 5
+    CollectionCase.objects.all().delete()
+    with django_assert_max_num_queries(12):
+        assert cases_sync(business_date=date(2031, 2, 16), progress=None)["opened"] == 5
