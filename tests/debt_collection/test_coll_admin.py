@@ -116,3 +116,10 @@ def test_the_case_page_has_no_edit_rights(client, case, collector):
     url = reverse("admin:collections_collectioncase_change", args=[case.pk])
     client.post(url, {"state": "resolved", "bucket": "M0"})
     assert CollectionCase.objects.get(pk=case.pk).state == case.state
+
+
+def test_the_collectors_group_can_work_cases(db):
+    from django.contrib.auth.models import Group
+
+    codenames = set(Group.objects.get(name="collectors").permissions.values_list("codename", flat=True))
+    assert {"view_collectioncase", "change_collectioncase", "view_promisetopay"} <= codenames
