@@ -115,7 +115,7 @@ class CollectionCaseAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     ]  # fmt: skip
     list_filter = [AssignedFilter, "state", "queue", "bucket"]
     list_select_related = ["borrower", "collector"]
-    search_fields = ["borrower__name", "=borrower__mobile_masked"]
+    search_fields = ["borrower__name"]
     actions = ["reassign"]
     fields = [
         "borrower", "state", "bucket", "queue", "collector", "time_zone", "opened_on", "closed_on", "paused_until",
