@@ -8,3 +8,9 @@ class CollectionsConfig(AppConfig):
     name = "debt_collection"
     label = "collections"
     verbose_name = "Collections"
+
+    def ready(self):
+        from debt_collection.selectors import collections_report_section
+        from lending.selectors import portfolio_report_section_register
+
+        portfolio_report_section_register("collections", collections_report_section)

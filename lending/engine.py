@@ -26,12 +26,20 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from core.money import ZERO, round_fen
-from lending.schedules import RepaymentMethod, ScheduleLine, build_schedule, reamortize_keep_installment
+from lending.schedules import (
+    RepaymentMethod,
+    ScheduleLine,
+    build_schedule,
+    reamortize_keep_installment,
+    schedule_for_new_loan,
+)
 
 PENALTY, FEE, INTEREST, PRINCIPAL = "penalty", "fee", "interest", "principal"
 COMPONENTS = (PENALTY, FEE, INTEREST, PRINCIPAL)
 
 SCHEDULED, DUE, OVERDUE, PAID, WRITTEN_OFF = "scheduled", "due", "overdue", "paid", "written_off"
+# What the installment still owed moved to a new schedule (a hardship restructuring).
+RESTRUCTURED = "restructured"
 BY_INSTALLMENT, BY_COMPONENT = "by_installment", "by_component"
 KEEP_TERM, KEEP_INSTALLMENT = "keep_term", "keep_installment"
 # The unrounded penalty is kept to the places its database column stores, so a loan replayed in
@@ -88,7 +96,7 @@ class InstallmentPosition:
 
     @property
     def is_settled(self) -> bool:
-        return self.state in (PAID, WRITTEN_OFF)
+        return self.state in (PAID, WRITTEN_OFF, RESTRUCTURED)
 
     @property
     def is_recognized(self) -> bool:
@@ -374,3 +382,74 @@ def write_off(installments: Sequence[InstallmentPosition], on_date: date) -> lis
                 portions.append(Portion(installment.number, component, owed, installment.is_recognized))
         installment.state = WRITTEN_OFF
     return portions
+
+
+@dataclass
+class RestructureResult:
+    """The new installments and what was capitalised into their principal (recognized or not)."""
+
+    new: list[InstallmentPosition]
+    principal: Decimal
+    capitalised: list[Portion] = field(default_factory=list)
+
+
+def restructure(
+    installments: Sequence[InstallmentPosition],
+    terms: LoanTerms,
+    on_date: date,
+    *,
+    term_months: int,
+    capitalise: bool,
+) -> RestructureResult:
+    """Move what the loan owes to a new schedule of `term_months` from `on_date`; positions change in place.
+
+    All remaining principal moves. The current period's interest is earned up
+    to `on_date` and its fee, for a period not completed, is dropped; the new
+    schedule charges interest from `on_date`, so no day is charged twice.
+    With `capitalise`, interest, fee and penalty fallen due and the interest
+    earned so far become principal, and the loan is current at once. Without,
+    the interest earned so far is settled into the first new installment (as
+    a prepayment does) and what has fallen due is carried where it is: owed
+    on its own due date, penalty-free because no principal is left under it,
+    so the loan cures when it is paid. An old installment left owing nothing
+    is RESTRUCTURED.
+    """
+    fallen = _fallen_due(installments, on_date)
+    future = _future(installments, on_date)
+    moved, earned_unpaid = ZERO, ZERO
+    capitalised: list[Portion] = []
+    if future:
+        current = future[0]
+        earned_unpaid = _interest_earned_to(current, _future_principal(future), terms, on_date) - current.interest_paid
+        if capitalise and earned_unpaid > 0:
+            capitalised.append(Portion(current.number, INTEREST, earned_unpaid, False))
+        for installment in future:
+            installment.interest, installment.fee = installment.interest_paid, installment.fee_paid
+    for installment in [*fallen, *future]:
+        moved += installment.owed(PRINCIPAL)
+        installment.principal = installment.principal_paid
+        if capitalise:
+            for component in (INTEREST, FEE, PENALTY):
+                owed = installment.owed(component)
+                if owed > 0:
+                    capitalised.append(Portion(installment.number, component, owed, installment.is_recognized))
+                    setattr(installment, component, getattr(installment, f"{component}_paid"))
+        if installment.unpaid == 0:
+            installment.state, installment.paid_on = RESTRUCTURED, on_date
+    principal = moved + sum((portion.amount for portion in capitalised), ZERO)
+    lines = schedule_for_new_loan(
+        principal=principal,
+        daily_rate=terms.daily_rate,
+        method=terms.method,
+        start_date=on_date,
+        term_months=term_months,
+        monthly_fee_rate=terms.monthly_fee_rate,
+    )
+    new = positions_from_schedule(lines)
+    first_number = max(i.number for i in installments) + 1
+    for offset, position in enumerate(new):
+        position.number = first_number + offset
+    if not capitalise and earned_unpaid > 0:
+        new[0].interest += earned_unpaid
+        new[0].interest_settled = earned_unpaid
+    return RestructureResult(new=new, principal=principal, capitalised=capitalised)

@@ -372,6 +372,7 @@ class Installment(models.Model):
         OVERDUE = "overdue", "Overdue"
         PAID = "paid", "Paid"
         WRITTEN_OFF = "written_off", "Written off"
+        RESTRUCTURED = "restructured", "Moved to a new schedule"
 
     # No index of its own: the (loan, number) unique constraint leads with loan and serves every look-up by loan.
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments", db_index=False)
@@ -530,3 +531,32 @@ class LoanBucketChange(models.Model):
 
     def __str__(self):
         return f"{self.loan_id}: {self.from_bucket} → {self.to_bucket} on {self.business_date}"
+
+
+class LoanRestructure(models.Model):
+    """A loan's remaining balance moved to a new schedule (hardship), append-only, with its ledger entry."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="restructures")
+    business_date = models.DateField()
+    term_months = models.PositiveSmallIntegerField()
+    capitalised = models.BooleanField(help_text="Interest, fee and penalty became principal (else carried)")
+    principal_before = MoneyField()
+    principal_after = MoneyField()
+    capitalised_interest = MoneyField(default=ZERO)
+    capitalised_fee = MoneyField(default=ZERO)
+    capitalised_penalty = MoneyField(default=ZERO)
+    first_new_installment = models.PositiveSmallIntegerField()
+    journal_entry = models.ForeignKey(
+        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"Loan {self.loan_id} restructured on {self.business_date} over {self.term_months} months"

@@ -1,5 +1,6 @@
 """Reads of the loan book shared by commands, the API and the admin: portfolio figures as of a business date."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -141,3 +142,17 @@ def portfolio_figures(*, as_of: date) -> PortfolioFigures:
         dpd90_rate=_ratio(sum((sums[b] for b in DPD90_BUCKETS), ZERO), total),
         npl_ratio=_ratio(sum((sums[b] for b in DPD90_BUCKETS), ZERO), total),
     )
+
+
+# Apps above lending add sections to `portfolio_report` without lending importing them:
+# each section is `section(as_of) -> (json_dict, text)`, registered from the app's ready().
+ReportSection = Callable[[date], tuple[dict, str]]
+_report_sections: dict[str, ReportSection] = {}
+
+
+def portfolio_report_section_register(name: str, section: ReportSection) -> None:
+    _report_sections[name] = section
+
+
+def portfolio_report_sections() -> dict[str, ReportSection]:
+    return dict(_report_sections)

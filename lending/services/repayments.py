@@ -206,6 +206,11 @@ def repayment_reverse(*, repayment_id: int, reason: str, reference: str = "", ac
         raise DomainError(
             "loan_not_reversible", f"repayments of a {loan.state} loan cannot be reversed", field="repayment"
         )
+    # The replay rebuilds the loan from its original schedule, which a restructuring replaced.
+    if loan.restructures.exists():
+        raise DomainError(
+            "loan_restructured", "repayments of a restructured loan cannot be reversed by replay", field="repayment"
+        )
     installments = installments_lock(loan)
     terms = loan_terms(loan)
     remaining = list(

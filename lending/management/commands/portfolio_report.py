@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from core.business_date import business_date_current
 from core.management.base import DomainCommand, parse_date
-from lending.selectors import PortfolioFigures, portfolio_figures
+from lending.selectors import PortfolioFigures, portfolio_figures, portfolio_report_sections
 
 
 def _percent(rate) -> str:
@@ -46,4 +46,8 @@ class Command(DomainCommand):
                 f"--date {as_of} has not been closed yet; the last closed business date is {last_closed}"
             )
         figures = portfolio_figures(as_of=as_of)
-        self.emit(options, figures.as_dict(), render(figures))
+        result, text = figures.as_dict(), render(figures)
+        for name, section in portfolio_report_sections().items():
+            result[name], section_text = section(as_of)
+            text += "\n\n" + section_text
+        self.emit(options, result, text)

@@ -1,0 +1,303 @@
+"""Collections data: one case per delinquent borrower, its assignments, contact attempts, promises,
+hardship records, escalations and recoveries.
+
+The case's state machine only changes state; every write goes through
+debt_collection.services (or the close of day), which lock the case row,
+enforce the conduct rules and record who did what. Everything but the case
+and the collector profile is an append-only event row.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from core.fields import MoneyField
+from core.money import ZERO
+from lending.delinquency import BUCKETS
+
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
+
+class Queue(models.TextChoices):
+    """Queues by bucket and stage (see conduct.queue_for_bucket)."""
+
+    EARLY = "early", "Early (M1): soft reminders"
+    INTENSIVE = "intensive", "Intensive (M2–M3)"
+    RECOVERY = "recovery", "Recovery and legal (M4+)"
+
+
+class CollectorProfile(models.Model):
+    """How many open cases a collector can carry and which queue they work (blank: any)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collector_profile")
+    capacity = models.PositiveIntegerField(default=150)
+    queue = models.CharField(max_length=12, choices=Queue.choices, blank=True)
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"{self.user} ({self.queue or 'any queue'}, {self.capacity})"
+
+
+class CollectionCase(ConcurrentTransitionMixin, models.Model):
+    """All of a delinquent borrower's overdue loans, worked as one case until cure or write-off."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ASSIGNED = "assigned", "Assigned"
+        PROMISED = "promised", "Promised to pay"
+        BROKEN = "broken", "Promise broken"
+        ESCALATED = "escalated", "Escalated"
+        RESOLVED = "resolved", "Resolved (cured)"
+        WRITTEN_OFF = "written_off", "Written off"
+
+    ACTIVE = (State.OPEN, State.ASSIGNED, State.PROMISED, State.BROKEN, State.ESCALATED)
+    WORKABLE = (State.OPEN, State.ASSIGNED, State.PROMISED, State.BROKEN)
+
+    borrower = models.ForeignKey("lending.Borrower", on_delete=models.PROTECT, related_name="collection_cases")
+    state = FSMField(choices=State.choices, default=State.OPEN, protected=True)
+    bucket = models.CharField(max_length=2, choices=[(b, b) for b in BUCKETS])
+    queue = models.CharField(max_length=12, choices=Queue.choices)
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="collection_cases"
+    )
+    # The debtor's local time zone: the quiet hours and the daily call limit are counted in it.
+    time_zone = models.CharField(max_length=40, default=DEFAULT_TIME_ZONE)
+    opened_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    # A hardship pause: until this date the close keeps the case in its queue.
+    paused_until = models.DateField(null=True, blank=True)
+    # The bucket follows the borrower's loans (their LoanBucketChange rows are its record).
+    history = HistoricalRecords(excluded_fields=["bucket"])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["borrower"],
+                condition=Q(state__in=["open", "assigned", "promised", "broken", "escalated"]),
+                name="collection_case_one_active_per_borrower",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "queue"]), models.Index(fields=["collector", "state"])]
+
+    def __str__(self):
+        return f"Case {self.pk} ({self.state}, {self.bucket})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE
+
+    @transition(field=state, source=State.OPEN, target=State.ASSIGNED)
+    def assign(self):
+        pass
+
+    # The queue changed: the case waits for a collector of its new queue.
+    @transition(field=state, source=State.ASSIGNED, target=State.OPEN)
+    def requeue(self):
+        pass
+
+    @transition(field=state, source=[State.OPEN, State.ASSIGNED, State.BROKEN, State.PROMISED], target=State.PROMISED)
+    def promise(self):
+        pass
+
+    @transition(field=state, source=State.PROMISED, target=State.BROKEN)
+    def break_promise(self):
+        pass
+
+    @transition(field=state, source=State.PROMISED, target=State.ASSIGNED)
+    def keep_promise(self):
+        pass
+
+    @transition(field=state, source=list(WORKABLE), target=State.ESCALATED)
+    def escalate(self):
+        pass
+
+    @transition(field=state, source=list(ACTIVE), target=State.RESOLVED)
+    def resolve(self):
+        pass
+
+    @transition(field=state, source=list(ACTIVE), target=State.WRITTEN_OFF)
+    def mark_written_off(self):
+        pass
+
+
+class CaseAssignment(models.Model):
+    """A case given to (or taken from) a collector: by the close's strategy or a manager."""
+
+    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="assignments")
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    previous_collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    queue = models.CharField(max_length=12, choices=Queue.choices)
+    reason = models.CharField(max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    business_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"case {self.case_id} → {self.collector_id or 'nobody'} ({self.reason})"
+
+
+class ContactAttempt(models.Model):
+    """One contact attempt, logged only when the conduct rules allow it (see conduct.py)."""
+
+    class Channel(models.TextChoices):
+        CALL = "call", "Call"
+        SMS = "sms", "SMS"
+        LETTER = "letter", "Letter"
+        VISIT = "visit", "Visit"
+        APP_MESSAGE = "app_message", "App message"
+
+    class Outcome(models.TextChoices):
+        NO_ANSWER = "no_answer", "No answer"
+        CONNECTED = "connected", "Connected"
+        PROMISE = "promise", "Promise to pay"
+        REFUSED = "refused", "Refused to pay"
+        DISPUTE = "dispute", "Disputes the debt"
+        WRONG_NUMBER = "wrong_number", "Wrong number"
+        LEFT_MESSAGE = "left_message", "Left a message"
+        DELIVERED = "delivered", "Delivered"
+
+    class Party(models.TextChoices):
+        DEBTOR = "debtor", "The debtor"
+        THIRD_PARTY = "third_party", "Anyone else (family, employer, listed contact)"
+
+    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="contact_attempts")
+    collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    party = models.CharField(max_length=12, choices=Party.choices, default=Party.DEBTOR)
+    attempted_at = models.DateTimeField()
+    notes = models.TextField(blank=True)
+    business_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+        indexes = [models.Index(fields=["case", "attempted_at"])]
+
+    def __str__(self):
+        return f"{self.channel} {self.outcome} at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class PromiseToPay(models.Model):
+    """An amount the debtor promised to pay by a date; the close marks it kept or broken."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        KEPT = "kept", "Kept"
+        BROKEN = "broken", "Broken"
+
+    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="promises")
+    amount = MoneyField()
+    due_date = models.DateField()
+    promised_on = models.DateField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    paid = MoneyField(default=ZERO, help_text="Paid between the promise and its date, when it was settled")
+    settled_on = models.DateField(null=True, blank=True)
+    collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    contact_attempt = models.ForeignKey(
+        ContactAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-due_date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="promise_amount_positive"),
+            models.CheckConstraint(condition=Q(due_date__gte=models.F("promised_on")), name="promise_date_not_past"),
+            models.UniqueConstraint(fields=["case"], condition=Q(state="pending"), name="promise_one_pending_per_case"),
+        ]
+        indexes = [models.Index(fields=["state", "due_date"])]
+
+    def __str__(self):
+        return f"{self.amount} by {self.due_date} ({self.state})"
+
+
+class HardshipRecord(models.Model):
+    """A pause, re-ageing or restructuring granted to a debtor in hardship (append-only, four eyes)."""
+
+    class Kind(models.TextChoices):
+        PAUSE = "pause", "Pause"
+        REAGE = "reage", "Re-ageing"
+        RESTRUCTURE = "restructure", "Restructuring"
+
+    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="hardship_records")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    reason = models.CharField(max_length=200)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField()
+    pause_until = models.DateField(null=True, blank=True)
+    restructures = models.ManyToManyField("lending.LoanRestructure", blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(requested_by=models.F("approved_by")), name="hardship_four_eyes"),
+            models.CheckConstraint(
+                condition=Q(kind="pause", pause_until__isnull=False) | (~Q(kind="pause") & Q(pause_until__isnull=True)),
+                name="hardship_pause_has_end",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for case {self.case_id}: {self.reason}"
+
+
+class Escalation(models.Model):
+    """A case handed to the legal team or an external agency."""
+
+    class Kind(models.TextChoices):
+        LEGAL = "legal", "Legal action"
+        AGENCY = "agency", "External collection agency"
+
+    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="escalations")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    agency = models.CharField(max_length=120, blank=True)
+    reason = models.CharField(max_length=200)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind="legal") | ~Q(agency=""), name="escalation_agency_named"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for case {self.case_id}"
+
+
+class Recovery(models.Model):
+    """Money recovered on a written-off loan, posted as recovery income (an event, never edited)."""
+
+    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="recoveries")
+    loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField()
+    business_date = models.DateField()
+    source_reference = models.CharField(max_length=100)
+    journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="recovery_amount_positive"),
+            models.UniqueConstraint(fields=["loan", "source_reference"], name="recovery_reference_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} recovered on loan {self.loan_id}"
