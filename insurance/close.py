@@ -226,14 +226,24 @@ def share_losses(*, business_date: date, progress) -> dict:
     )
     loan_ids = sorted(written_off)
     _loans_lock(loan_ids)
-    coverages = {coverage.loan_id: coverage for coverage in Coverage.objects.filter(loan_id__in=loan_ids)}
-    # The contra's credit balance: what the insurer compensated and has not had back from recoveries.
-    contra = _net(
-        JournalLine.objects.filter(loan_id__in=list(coverages), account__code=chart.COMPENSATED_LOANS)
-        .values("loan_id")
-        .annotate(total=Sum("credit") - Sum("debit")),
-        "loan_id",
-    )
+    coverages = {
+        coverage.loan_id: coverage
+        for coverage in Coverage.objects.filter(loan_id__in=loan_ids).select_related("claim")
+    }
+    movements = {
+        (row["coverage_id"], row["kind"]): round_fen(row["total"])
+        for row in CoverageMovement.objects.filter(coverage__in=coverages.values())
+        .values("coverage_id", "kind")
+        .annotate(total=Sum("amount"))
+    }
+    # What the insurer compensated and has not had back: the approved claim plus income since, less recoveries.
+    contra = {
+        loan_id: coverage.claim.approved_amount
+        + movements.get((coverage.pk, CoverageMovement.Kind.INSURER_INCOME), ZERO)
+        - movements.get((coverage.pk, CoverageMovement.Kind.RECOVERY), ZERO)
+        for loan_id, coverage in coverages.items()
+        if hasattr(coverage, "claim") and coverage.claim.approved_amount
+    }
     shares: dict[int, list[FundingShare]] = defaultdict(list)
     for share in FundingShare.objects.filter(loan_id__in=loan_ids).select_related("funder").order_by("funder_id"):
         shares[share.loan_id].append(share)

@@ -1,4 +1,11 @@
-"""Ledger entries for insurance events; each lands on the loan's chain with the loan's id on every line."""
+"""Ledger entries for insurance events, each on its loan's chain.
+
+The lines carry no loan id on purpose: a loan's lines (loan_id set) are
+lending's sub-ledger, which lending reconciles with the loan's cached
+balances and rebuilds when it reverses a repayment. Insurance's share of a
+loan is recorded per loan by CoverageMovement, LossAllocation and the claim,
+each pointing at its journal entry.
+"""
 
 from decimal import Decimal
 
@@ -20,7 +27,7 @@ def transfer_draft(
         kind,
         loan_id,
         reference,
-        [debit(debit_account, amount, loan_id=loan_id), credit(credit_account, amount, loan_id=loan_id)],
+        [debit(debit_account, amount), credit(credit_account, amount)],
     )
 
 
@@ -47,8 +54,8 @@ def insurer_income_draft(*, loan_id: int, reference: str, amounts: dict[str, Dec
         loan_id,
         reference,
         [
-            *(debit(account, amount, loan_id=loan_id) for account, amount in sorted(amounts.items())),
-            credit(chart.COMPENSATED_LOANS, total, loan_id=loan_id),
+            *(debit(account, amount) for account, amount in sorted(amounts.items())),
+            credit(chart.COMPENSATED_LOANS, total),
         ],
     )
 
@@ -62,8 +69,8 @@ def loss_draft(*, loan_id: int, reference: str, release: Decimal, allocations: l
     """
     lines = []
     if release > 0:
-        lines.append(debit(chart.COMPENSATED_LOANS, release, loan_id=loan_id))
-    lines += [debit(account, amount, loan_id=loan_id) for account, amount in allocations if amount > 0]
+        lines.append(debit(chart.COMPENSATED_LOANS, release))
+    lines += [debit(account, amount) for account, amount in allocations if amount > 0]
     total = release + sum((amount for _, amount in allocations), Decimal(0))
-    lines.append(credit(chart.LOSSES_SHARED, total, loan_id=loan_id))
+    lines.append(credit(chart.LOSSES_SHARED, total))
     return _entry("loss_shared", loan_id, reference, lines)
