@@ -227,8 +227,7 @@ def share_losses(*, business_date: date, progress) -> dict:
     loan_ids = sorted(written_off)
     _loans_lock(loan_ids)
     coverages = {
-        coverage.loan_id: coverage
-        for coverage in Coverage.objects.filter(loan_id__in=loan_ids).select_related("claim")
+        coverage.loan_id: coverage for coverage in Coverage.objects.filter(loan_id__in=loan_ids).select_related("claim")
     }
     movements = {
         (row["coverage_id"], row["kind"]): round_fen(row["total"])

@@ -71,9 +71,7 @@ def test_the_waiting_period_keeps_an_early_default_out_of_cover(make_policy, mak
 def test_the_claim_is_the_outstanding_balances_times_the_coverage_ratios_to_the_fen(
     make_policy, make_loan, advance_to, close_through
 ):
-    make_policy(
-        principal_coverage=Decimal("0.9"), interest_coverage=Decimal("0.8"), penalty_coverage=Decimal("0.333")
-    )
+    make_policy(principal_coverage=Decimal("0.9"), interest_coverage=Decimal("0.8"), penalty_coverage=Decimal("0.333"))
     loan = make_loan(Decimal("12300"))
     advance_to(TRIGGER_DAY)
     close_through(TRIGGER_DAY)
@@ -92,7 +90,9 @@ _ratio = st.integers(min_value=0, max_value=10**4).map(lambda n: Decimal(n).scal
 
 
 @given(principal=_money, interest=_money, penalty=_money, ratios=st.tuples(_ratio, _ratio, _ratio))
-def test_claim_parts_are_fen_exact_within_the_covered_amounts_and_sum_to_the_claim(principal, interest, penalty, ratios):
+def test_claim_parts_are_fen_exact_within_the_covered_amounts_and_sum_to_the_claim(
+    principal, interest, penalty, ratios
+):
     policy = Policy(principal_coverage=ratios[0], interest_coverage=ratios[1], penalty_coverage=ratios[2])
 
     parts = claim_amounts(policy=policy, principal=principal, interest=interest, penalty=penalty)
@@ -148,7 +148,9 @@ def test_recoveries_after_payout_are_routed_to_the_insurer(claimed, balances, cl
     assert CoverageMovement.objects.get(kind="recovery").amount == Decimal("1000.00")
 
 
-def test_a_claim_with_a_recovery_share_routes_only_that_share(make_policy, make_loan, advance_to, close_through, balances):
+def test_a_claim_with_a_recovery_share_routes_only_that_share(
+    make_policy, make_loan, advance_to, close_through, balances
+):
     make_policy(recovery_insurer_share=Decimal("0.6"), stop_loss_rate=Decimal("1"), interest_coverage=Decimal("0"))
     loan = make_loan()
     advance_to(TRIGGER_DAY)
