@@ -1,18 +1,23 @@
-"""Insurance's close-of-day steps for business date D, after lending's delinquency steps and before the seal.
+"""Insurance's close-of-day steps for business date D.
 
-1. `insurance.premiums` (150): for covered loans with a repayment or reversal
+All run after lending's delinquency steps (accrue 100, freeze_lines 200) and before the ledger seal.
+
+1. `insurance.expire_policies` (240): active or suspended policies whose
+   effective period ended before D expire (they enrol no new loans anyway;
+   loans they cover stay covered).
+2. `insurance.file_claims` (250): a claim for each covered loan reaching its
+   policy's trigger DPD, once per loan.
+3. `insurance.premiums` (260): for covered loans with a repayment or reversal
    on D, the premium part of the fee collected so far moves from fee income
    to premiums payable to the insurer (posting the change since last time).
-2. `insurance.insurer_income` (160): interest, fee and penalty the close
+4. `insurance.insurer_income` (270): interest, fee and penalty the close
    booked on D for a compensated loan are the insurer's, not the funder's.
-3. `insurance.recoveries` (170): for compensated loans with a repayment or
+5. `insurance.recoveries` (280): for compensated loans with a repayment or
    reversal on D, the insurer's share of what was recovered since payout,
    capped at what it compensated, is routed to it.
-4. `insurance.file_claims` (250): a claim for each covered loan reaching its
-   policy's trigger DPD, once per loan.
-5. `insurance.share_losses` (350, after `lending.write_off`): a loan written
-   off on D has its loss moved to whoever bears it — the
-   insurer for the compensated part, then each funder pro rata.
+6. `insurance.share_losses` (350, after `lending.write_off`): a loan written
+   off on D has its loss moved to whoever bears it — the insurer for the
+   compensated part, then each funder pro rata.
 
 Each step is one transaction touching only loans with something happening
 on D; each records what it posted (CoverageMovement, LossAllocation, the
@@ -30,7 +35,7 @@ from django.db.models import Q, Sum
 from core.close import close_step
 from core.money import ZERO, round_fen, split_by_weights
 from insurance import postings
-from insurance.models import Coverage, CoverageMovement, FundingShare, LossAllocation
+from insurance.models import Coverage, CoverageMovement, FundingShare, LossAllocation, Policy
 from insurance.services.claims import claims_file
 from ledger import chart
 from ledger.models import JournalEntry, JournalLine
@@ -101,7 +106,7 @@ def premium_part(fee: Decimal, *, fee_rate: Decimal, premium_rate: Decimal) -> D
     return split_by_weights(fee, [fee_rate - premium_rate, premium_rate])[1]
 
 
-@close_step("insurance.premiums", order=150)
+@close_step("insurance.premiums", order=260)
 @transaction.atomic
 def premiums(*, business_date: date, progress) -> dict:
     coverages = list(
@@ -134,7 +139,7 @@ def premiums(*, business_date: date, progress) -> dict:
     return {"premiums": _post_movements(business_date, CoverageMovement.Kind.PREMIUM, planned)}
 
 
-@close_step("insurance.insurer_income", order=160)
+@close_step("insurance.insurer_income", order=270)
 @transaction.atomic
 def insurer_income(*, business_date: date, progress) -> dict:
     compensated = _not_done(
@@ -171,7 +176,7 @@ def insurer_income(*, business_date: date, progress) -> dict:
     return {"loans": _post_movements(business_date, CoverageMovement.Kind.INSURER_INCOME, planned)}
 
 
-@close_step("insurance.recoveries", order=170)
+@close_step("insurance.recoveries", order=280)
 @transaction.atomic
 def recoveries(*, business_date: date, progress) -> dict:
     coverages = list(
@@ -200,6 +205,21 @@ def recoveries(*, business_date: date, progress) -> dict:
             )  # fmt: skip
             planned.append((coverage, delta, draft))
     return {"recoveries": _post_movements(business_date, CoverageMovement.Kind.RECOVERY, planned)}
+
+
+@close_step("insurance.expire_policies", order=240)
+@transaction.atomic
+def expire_policies(*, business_date: date, progress) -> dict:
+    ended = Policy.objects.select_for_update().filter(
+        state__in=[Policy.State.ACTIVE, Policy.State.SUSPENDED], effective_to__lt=business_date
+    )
+    expired = 0
+    for policy in ended.order_by("pk"):
+        policy.expire()
+        policy._change_reason = f"effective period ended {policy.effective_to}"
+        policy.save()
+        expired += 1
+    return {"expired": expired}
 
 
 @close_step("insurance.file_claims", order=250)

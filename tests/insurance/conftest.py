@@ -59,13 +59,8 @@ def make_policy(insurer, product, start_date):
     """An active policy on the demo product (DOMAIN.md defaults unless changed)."""
 
     def make(*, partners=(), products=None, activate=True, **changes) -> Policy:
-        policy = Policy.objects.create(
-            insurer=insurer,
-            number=f"POL-{next(_ids)}",
-            effective_from=start_date,
-            effective_to=start_date + timedelta(days=3 * 365),
-            **changes,
-        )
+        values = {"effective_from": start_date, "effective_to": start_date + timedelta(days=3 * 365), **changes}
+        policy = Policy.objects.create(insurer=insurer, number=f"POL-{next(_ids)}", **values)
         policy.products.set(products or [product])
         policy.partners.set(partners)
         if activate:

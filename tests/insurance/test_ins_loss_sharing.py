@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.business_date import business_date_current
 from core.errors import DomainError
 from insurance.models import CoverageMovement, FundingShare, InsuranceClaim, LossAllocation
 from insurance.services.claims import claim_approve, claim_pay
@@ -107,3 +108,16 @@ def test_policy_moves_follow_the_state_machine_and_need_a_reason(make_policy):
     assert wrong_state.value.code == "policy_state"
     policy.refresh_from_db()
     assert policy.state == "draft"
+
+
+def test_the_close_expires_a_policy_after_its_effective_period_and_it_enrols_no_more_loans(
+    make_policy, make_loan, close_through
+):
+    today = business_date_current()
+    policy = make_policy(effective_to=today)
+    close_through(today + timedelta(days=1))
+
+    policy.refresh_from_db()
+    assert policy.state == "expired"
+    assert policy.history.first().history_change_reason == f"effective period ended {today}"
+    assert make_loan().monthly_premium_rate == 0
