@@ -1,5 +1,6 @@
 """Exports for insurers and risk staff: the monthly bordereau, the premium statement, CSV rendering."""
 
+import calendar
 import csv
 import io
 import re
@@ -10,7 +11,6 @@ from django.db.models import Count, Q, Sum
 from core.errors import DomainError
 from core.money import ZERO, round_fen
 from insurance.models import Coverage, CoverageMovement, Insurer
-from insurance.selectors import month_bounds
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -19,7 +19,8 @@ def month_parse(value: str) -> tuple[date, date]:
     """First and last day of a "YYYY-MM" month; anything else is refused naming the field."""
     if not isinstance(value, str) or not _MONTH.match(value):
         raise DomainError("invalid_month", f"{value!r} is not a month in YYYY-MM form", field="month")
-    return month_bounds(value)
+    year, month = int(value[:4]), int(value[5:])
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
 def insurer_get(code: str) -> Insurer:

@@ -1,6 +1,5 @@
 """Reads shared by the services, the close, the admin and the exports: policy look-up, stop-loss, figures."""
 
-import calendar
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -10,6 +9,7 @@ from django.db.models import Count, Q, Sum
 
 from core.money import ZERO, round_fen
 from insurance.models import Coverage, CoverageMovement, Funder, FundingShare, InsuranceClaim, LossAllocation, Policy
+from lending.models import Loan
 
 RATIO_QUANTUM = Decimal("0.0001")
 # Claims whose amount counts against the stop-loss: approved ones (not yet paid) and paid ones.
@@ -149,7 +149,7 @@ def funder_figures() -> list[dict]:
     """Per funder: its share of open loans' outstanding principal, and the losses allocated to it."""
     exposure: dict[int, Decimal] = defaultdict(lambda: ZERO)
     loans: dict[int, int] = defaultdict(int)
-    open_shares = FundingShare.objects.filter(loan__state__in=["current", "overdue"]).values_list(
+    open_shares = FundingShare.objects.filter(loan__state__in=[Loan.State.CURRENT, Loan.State.OVERDUE]).values_list(
         "funder_id", "share", "loan__principal_outstanding"
     )
     for funder_id, share, outstanding in open_shares:
@@ -169,9 +169,3 @@ def funder_figures() -> list[dict]:
         }
         for funder in Funder.objects.order_by("kind", "name")
     ]
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    """First and last day of a "YYYY-MM" month."""
-    year, number = (int(part) for part in month.split("-"))
-    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])

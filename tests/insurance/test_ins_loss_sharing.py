@@ -12,6 +12,7 @@ from insurance.services.claims import claim_approve, claim_pay
 from insurance.services.coverage import loan_funding_set
 from insurance.services.policies import policy_transition
 from ledger.models import JournalEntry
+from ledger.verification import ledger_problems
 from lending.models import Loan
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +69,8 @@ def test_a_compensated_loan_s_write_off_falls_on_the_insurer_first_then_the_fund
     after = balances()
     assert "compensated_loans" not in after  # the insurer's part is used up by the write-off
     assert after["funder_loss_bank"] + after["funder_loss_platform"] == funders
+    # Chains, seals and every loan's cached balances still agree with the ledger.
+    assert list(ledger_problems()) == []
 
 
 @pytest.mark.parametrize(
