@@ -142,3 +142,16 @@ def test_every_insurance_changelist_renders(admin_client, policy, make_loan, mod
     make_loan()
     opts = model._meta
     assert admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")).status_code == 200
+
+
+def test_a_policy_moves_with_its_buttons_and_records_the_reason(admin_client, policy):
+    page = admin_client.get(reverse("admin:insurance_policy_change", args=[policy.pk])).content.decode()
+    assert "Suspend" in page and "Activate" not in page
+
+    url = reverse("admin:insurance_policy_transition", args=[policy.pk, "suspend"])
+    admin_client.post(url, {"reason": "insurer audit"})
+
+    policy.refresh_from_db()
+    assert policy.state == Policy.State.SUSPENDED
+    assert policy.history.first().history_change_reason == "insurer audit"
+    assert admin_client.get(reverse("admin:insurance_coverage_changelist")).status_code == 200
