@@ -249,7 +249,7 @@ def share_losses(*, business_date: date, progress) -> dict:
     coverages = {
         coverage.loan_id: coverage for coverage in Coverage.objects.filter(loan_id__in=loan_ids).select_related("claim")
     }
-    movements = {
+    moved = {
         (row["coverage_id"], row["kind"]): round_fen(row["total"])
         for row in CoverageMovement.objects.filter(coverage__in=coverages.values())
         .values("coverage_id", "kind")
@@ -258,8 +258,8 @@ def share_losses(*, business_date: date, progress) -> dict:
     # What the insurer compensated and has not had back: the approved claim plus income since, less recoveries.
     contra = {
         loan_id: coverage.claim.approved_amount
-        + movements.get((coverage.pk, CoverageMovement.Kind.INSURER_INCOME), ZERO)
-        - movements.get((coverage.pk, CoverageMovement.Kind.RECOVERY), ZERO)
+        + moved.get((coverage.pk, CoverageMovement.Kind.INSURER_INCOME), ZERO)
+        - moved.get((coverage.pk, CoverageMovement.Kind.RECOVERY), ZERO)
         for loan_id, coverage in coverages.items()
         if hasattr(coverage, "claim") and coverage.claim.approved_amount
     }
@@ -293,7 +293,7 @@ def share_losses(*, business_date: date, progress) -> dict:
                     kind=CoverageMovement.Kind.LOSS_RELEASE,
                     amount=release,
                     journal_entry=entry,
-                )  # fmt: skip
+                )
             )
         rows += [
             LossAllocation(
