@@ -21,6 +21,11 @@ PENALTY_INCOME = "penalty_income"
 WRITE_OFF_EXPENSE = "write_off_expense"
 RESIDUE_WRITE_OFF_EXPENSE = "residue_write_off_expense"
 RECOVERIES = "recoveries"
+COMPENSATED_LOANS = "compensated_loans"
+SUBROGATION_PAYABLE = "subrogation_payable"
+FUNDER_LOSS_BANK = "funder_loss_bank"
+FUNDER_LOSS_PLATFORM = "funder_loss_platform"
+LOSSES_SHARED = "losses_shared"
 SUSPENSE = "suspense"
 
 ACCOUNTS = [
@@ -31,6 +36,9 @@ ACCOUNTS = [
     (FEE_RECEIVABLE, "Fees and premiums receivable", ASSET),
     (INSURANCE_CLAIM_RECEIVABLE, "Insurance claims receivable", ASSET),
     (PREMIUM_PAYABLE, "Premiums payable to insurers", LIABILITY),
+    # Contra to the loan receivables: the part an insurer compensated, whose recoveries are the insurer's.
+    (COMPENSATED_LOANS, "Loans compensated by insurers (subrogated)", ASSET),
+    (SUBROGATION_PAYABLE, "Recoveries owed to insurers", LIABILITY),
     (SUSPENSE, "Suspense (unidentified receipts)", LIABILITY),
     (INTEREST_INCOME, "Interest income", INCOME),
     (FEE_INCOME, "Fee income", INCOME),
@@ -38,4 +46,8 @@ ACCOUNTS = [
     (RECOVERIES, "Recoveries after write-off", INCOME),
     (WRITE_OFF_EXPENSE, "Credit losses written off", EXPENSE),
     (RESIDUE_WRITE_OFF_EXPENSE, "Small residues written off", EXPENSE),
+    (FUNDER_LOSS_BANK, "Credit losses borne by bank funders", EXPENSE),
+    (FUNDER_LOSS_PLATFORM, "Credit losses borne by the platform", EXPENSE),
+    # Contra to write-offs: the gross loss stays on write_off_expense; this carries the part moved to its bearers.
+    (LOSSES_SHARED, "Credit losses moved to insurers and funders", EXPENSE),
 ]

@@ -256,7 +256,10 @@ class Loan(ConcurrentTransitionMixin, models.Model):
         max_length=20, choices=[(m.value, m.name.replace("_", " ").title()) for m in RepaymentMethod]
     )
     daily_rate = RateField()
+    # The fee column's monthly rate on opening principal: the product's service fee plus the
+    # insurance premium (`monthly_premium_rate`, the part of it owed to the insurer).
     monthly_fee_rate = RateField(default=ZERO)
+    monthly_premium_rate = RateField(default=ZERO)
     nominal_apr = RateField(help_text="All-in nominal APR disclosed at drawdown")
     effective_apr = RateField()
     requested_on = models.DateField()

@@ -11,7 +11,7 @@ from core.business_date import REASON_MAX_LENGTH, business_date_for_write
 from core.errors import DomainError
 from core.validation import amount_positive, text_required
 from ledger.services import entry_post
-from lending import postings
+from lending import extensions, postings
 from lending.locking import credit_line_lock, loan_lock
 from lending.models import CreditLine, Installment, Loan, Product
 from lending.positions import line_used_add
@@ -32,24 +32,32 @@ def _check_drawdown_terms(product: Product, amount, term_months, method) -> tupl
     return amount, term_months, RepaymentMethod(method)
 
 
-def drawdown_quote(*, credit_line: CreditLine, amount, term_months, method, start_date) -> Quote:
-    """The schedule and all-in APR a drawdown would have; refused above the product's APR cap."""
+def _priced_quote(credit_line: CreditLine, *, amount, term_months, method, start_date) -> tuple[Quote, Decimal]:
+    """The quote with the product's fee and any insurance premium in the fee column, and the premium rate."""
     product = credit_line.product
     amount, term_months, method = _check_drawdown_terms(product, amount, term_months, method)
+    premium_rate = extensions.premium_rate_for(credit_line=credit_line, on_date=start_date)
     quote = quote_build(
         principal=amount,
         daily_rate=credit_line.daily_rate,
         method=method,
         term_months=term_months,
         start_date=start_date,
-        monthly_fee_rate=product.monthly_fee_rate,
+        monthly_fee_rate=product.monthly_fee_rate + premium_rate,
     )
     if quote.apr.nominal_annual_rate > product.apr_cap:
+        premium = f" (insurance premium {premium_rate:.2%}/month included)" if premium_rate else ""
         raise DomainError(
             "apr_above_cap",
-            f"all-in APR {quote.apr.nominal_annual_rate:.2%} exceeds the product cap {product.apr_cap:.2%}",
+            f"all-in APR {quote.apr.nominal_annual_rate:.2%}{premium} exceeds the product cap {product.apr_cap:.2%}",
             field="daily_rate",
         )
+    return quote, premium_rate
+
+
+def drawdown_quote(*, credit_line: CreditLine, amount, term_months, method, start_date) -> Quote:
+    """The schedule and all-in APR a drawdown would have; refused above the product's APR cap."""
+    quote, _ = _priced_quote(credit_line, amount=amount, term_months=term_months, method=method, start_date=start_date)
     return quote
 
 
@@ -71,7 +79,7 @@ def _draw(line: CreditLine, today: date, *, amount, term_months, method, idempot
         raise DomainError("line_not_active", f"the credit line is {line.state}", field="credit_line")
     if not line.valid_from <= today <= line.valid_until:
         raise DomainError("line_expired", "the credit line is not valid today", field="credit_line")
-    quote = drawdown_quote(credit_line=line, amount=amount, term_months=term_months, method=method, start_date=today)
+    quote, premium_rate = _priced_quote(line, amount=amount, term_months=term_months, method=method, start_date=today)
     principal = quote.totals.principal
     if principal > line.available:
         raise DomainError("exceeds_available_limit", f"exceeds the available limit {line.available}", field="amount")
@@ -82,7 +90,8 @@ def _draw(line: CreditLine, today: date, *, amount, term_months, method, idempot
         term_months=term_months,
         method=method,
         daily_rate=line.daily_rate,
-        monthly_fee_rate=line.product.monthly_fee_rate,
+        monthly_fee_rate=line.product.monthly_fee_rate + premium_rate,
+        monthly_premium_rate=premium_rate,
         nominal_apr=quote.apr.nominal_annual_rate,
         effective_apr=quote.apr.effective_annual_rate,
         requested_on=today,
@@ -131,6 +140,7 @@ def _pay_out(loan: Loan, quote: Quote, today: date) -> None:
         draft=postings.disbursement_draft(loan_id=loan.pk, number=loan.number, principal=loan.principal),
         business_date=today,
     )
+    extensions.loan_disbursed(loan=loan, today=today)
 
 
 @transaction.atomic
