@@ -11,7 +11,7 @@ from core.business_date import REASON_MAX_LENGTH, business_date_for_write
 from core.errors import DomainError
 from core.validation import amount_positive, text_required
 from ledger.services import entry_post
-from lending import postings
+from lending import events, postings
 from lending.locking import credit_line_lock, loan_lock
 from lending.models import CreditLine, Installment, Loan, Product
 from lending.positions import line_used_add
@@ -131,6 +131,7 @@ def _pay_out(loan: Loan, quote: Quote, today: date) -> None:
         draft=postings.disbursement_draft(loan_id=loan.pk, number=loan.number, principal=loan.principal),
         business_date=today,
     )
+    events.send_on_commit(events.loans_disbursed, loan_ids=[loan.pk])
 
 
 @transaction.atomic
