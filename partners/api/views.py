@@ -142,11 +142,8 @@ class QuoteView(PartnerApiView):
             "method": data["method"],
             "daily_rate": line.daily_rate,
             "start_date": today,
-            "schedule": [
-                {**{f: getattr(row, f) for f in s.ScheduleLineSerializer().fields if f != "total"}, "total": row.total}
-                for row in quote.lines
-            ],
-            "totals": quote.totals.__dict__,
+            "schedule": quote.lines,
+            "totals": quote.totals,
             "nominal_apr": quote.apr.nominal_annual_rate,
             "effective_apr": quote.apr.effective_annual_rate,
             "apr_cap": line.product.apr_cap,
