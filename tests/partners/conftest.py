@@ -95,3 +95,31 @@ def post():
         return client.post(path, body, format="json", **headers)
 
     return send
+
+
+@pytest.fixture
+def make_other_line(product):
+    """A second line for the world's borrower's partner (another borrower of the same partner)."""
+
+    def make(world: World):
+        serial = next(_serials)
+        borrower = borrower_onboard_person(
+            partner=world.partner, name="Li Si", national_id=national_id(serial), mobile=f"1381234{serial:04d}",
+            monthly_income=None, today=START,
+        )  # fmt: skip
+        return credit_line_open(
+            borrower=borrower, product=product, limit=Decimal("20000"), daily_rate=Decimal("0.0004"), reason="approved"
+        )
+
+    return make
+
+
+@pytest.fixture
+def person():
+    """A valid person body for POST /borrowers, a different person for each serial."""
+
+    def make(serial: int) -> dict:
+        number = 900 + serial
+        return {"kind": "person", "name": "王五", "national_id": national_id(number), "mobile": f"1390000{number:04d}"}
+
+    return make
