@@ -209,7 +209,7 @@ def webhook_event_deliver(*, event_id: int, now: datetime | None = None) -> Webh
     now = now or timezone.now()
     with transaction.atomic():
         event = (
-            WebhookEvent.objects.select_for_update(skip_locked=True)
+            WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("partner__webhook_endpoint")
             .filter(pk=event_id, state=WebhookEvent.State.PENDING, next_attempt_at__lte=now)
             .first()

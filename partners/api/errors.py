@@ -9,6 +9,7 @@ found; auth 401; rate limit 429 with Retry-After; a body too large 413.
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -90,6 +91,7 @@ def api_exception_handler(exc, context):
     return response
 
 
+@csrf_exempt
 def not_found_view(request, *args, **kwargs):
     """Any path under /api/v1/ that names no endpoint, or an id that is not an id."""
     return JsonResponse(error_body("not_found", "not found"), status=404)

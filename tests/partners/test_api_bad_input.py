@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import User
+from rest_framework.test import APIClient
 
 from lending.models import Borrower, Loan, Repayment
 from partners.services import api_key_revoke
@@ -206,3 +207,11 @@ def test_a_staff_session_does_not_reach_the_api(acme, client):
     )  # fmt: skip
     _assert_error_shape(response, 401)
     assert not Repayment.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/loans/abc/repayments", "/api/v1/credit-lines/0/drawdowns", "/api/v1/x"])
+def test_a_post_to_a_path_that_names_nothing_is_404_not_a_csrf_page(acme, post, path):
+    client = APIClient(enforce_csrf_checks=True)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {acme.key}")
+
+    _assert_error_shape(post(client, path, {"amount": "1"}), 404)
