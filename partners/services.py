@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import time
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,10 @@ from lending.models import Partner
 from partners.models import ApiKey, WebhookEndpoint
 
 KEY_PREFIX = "lpk_"
+# Keys are looked up once per process per this many seconds, not on every request: a revocation (or a
+# new rate limit) reaches other server processes within it; the revoking process forgets the key at once.
+KEY_CACHE_SECONDS = 10
+_key_cache: dict[str, tuple[float, ApiKey]] = {}
 
 
 def api_key_digest(key: str) -> str:
@@ -46,9 +51,33 @@ def api_key_issue(*, partner: Partner, label: str = "") -> tuple[ApiKey, str]:
     return api_key, key
 
 
+def api_key_authenticate(key: str) -> ApiKey | None:
+    """The active key of an active partner matching `key` (with partner and API settings loaded), or None."""
+    digest = api_key_digest(key)
+    now = time.monotonic()
+    cached = _key_cache.get(digest)
+    if cached and cached[0] > now:
+        return cached[1]
+    api_key = (
+        ApiKey.objects.select_related("partner", "partner__api_settings")
+        .filter(digest=digest, revoked_at__isnull=True, partner__is_active=True)
+        .first()
+    )
+    if api_key is None:
+        _key_cache.pop(digest, None)
+    else:
+        _key_cache[digest] = (now + KEY_CACHE_SECONDS, api_key)
+    return api_key
+
+
+def api_key_cache_clear() -> None:
+    _key_cache.clear()
+
+
 @transaction.atomic
 def api_key_revoke(*, api_key_id: int, reason: str) -> ApiKey:
     api_key = ApiKey.objects.select_for_update().get(pk=api_key_id)
+    _key_cache.pop(api_key.digest, None)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key._change_reason = text_required(reason, field="reason", max_length=100)

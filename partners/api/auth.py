@@ -19,7 +19,7 @@ from rest_framework.throttling import BaseThrottle
 
 from lending.models import Partner
 from partners.models import ApiKey, PartnerApiSettings
-from partners.services import api_key_digest
+from partners.services import api_key_authenticate
 
 # last_used_at is written at most this often per key, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -45,15 +45,12 @@ class BearerKeyAuthentication(BaseAuthentication):
         key = key.strip()
         if scheme.lower() != "bearer" or not key or len(key) > 200:
             raise exceptions.AuthenticationFailed("use 'Authorization: Bearer <key>'")
-        api_key = (
-            ApiKey.objects.select_related("partner", "partner__api_settings")
-            .filter(digest=api_key_digest(key), revoked_at__isnull=True, partner__is_active=True)
-            .first()
-        )
+        api_key = api_key_authenticate(key)
         if api_key is None:
             raise exceptions.AuthenticationFailed("unknown or revoked API key")
         now = timezone.now()
         if api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_RESOLUTION:
+            api_key.last_used_at = now
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         return PartnerPrincipal(partner=api_key.partner, api_key=api_key), api_key
 

@@ -18,7 +18,7 @@ from lending.models import Partner, Product
 from lending.services.borrowers import borrower_onboard_person
 from lending.services.credit_lines import credit_line_open
 from lending.services.loans import loan_drawdown
-from partners.services import api_key_issue
+from partners.services import api_key_cache_clear, api_key_issue
 
 START = date(2031, 1, 15)
 _serials = itertools.count(500)
@@ -30,8 +30,9 @@ def national_id(serial: int) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_counters():
+def _fresh_rate_counters_and_keys():
     cache.clear()
+    api_key_cache_clear()
 
 
 @pytest.fixture

@@ -182,7 +182,8 @@ def test_requests_without_a_valid_key_are_401(acme, client, header):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_a_revoked_key_is_401(acme):
+def test_a_revoked_key_is_401_at_once_though_it_was_just_used(acme):
+    assert acme.client.get(f"/api/v1/loans/{acme.loan.pk}").status_code == 200
     api_key_revoke(api_key_id=acme.partner.api_keys.get().pk, reason="leaked")
 
     _assert_error_shape(acme.client.get(f"/api/v1/loans/{acme.loan.pk}"), 401)
