@@ -165,6 +165,28 @@ def drive(*, port: int, key: str, mix, seconds: float, threads: int, lines, loan
     }  # fmt: skip
 
 
+def in_process_cost(*, key: str, lines, loans, per_kind: int = 200) -> dict[str, float]:
+    """Milliseconds per request of each kind through Django in this process (no HTTP, no load client):
+    what one request costs the server, so capacity per core is about 1000 / cost."""
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    rng = random.Random(0)
+    costs = {}
+    for kind, _ in MIX:
+        started = time.perf_counter()
+        for _ in range(per_kind):
+            method, path, body = request_for(kind, rng, lines, loans)
+            if method == "GET":
+                client.get(path)
+            else:
+                client.post(
+                    path, json.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY=secrets.token_hex(12)
+                )
+        costs[kind] = round((time.perf_counter() - started) / per_kind * 1000, 2)
+    return costs
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
@@ -219,6 +241,7 @@ def main() -> None:
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     _django.setup(database_url=database_url)
     key, lines, loans = set_up(args.lines)
+    costs = in_process_cost(key=key, lines=lines, loans=loans)
     from django.db import connections
 
     connections.close_all()
@@ -236,7 +259,7 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     print(f"machine: {_django.machine()}; gunicorn sync workers: {args.workers}; client threads: {args.threads}")
-    print(json.dumps({"mixed": mixed, "reads": reads}, indent=2))
+    print(json.dumps({"in_process_ms_per_request": costs, "mixed": mixed, "reads": reads}, indent=2))
     mix_ok = mixed["rate"] >= MIX_TARGET and mixed["p99_ms"] <= P99_TARGET_MS and mixed["errors"] == 0
     print(
         f"mix: {mixed['rate']}/s, p99 {mixed['p99_ms']} ms, {mixed['errors']} errors "
