@@ -40,6 +40,7 @@ READ_ERRORS = {
         "Missing, unknown or revoked key", "not_authenticated", "Authentication credentials were not provided."
     ),
     404: _error("No such object for this partner", "not_found", "not found"),
+    409: _error("The object's state forbids it", "loan_not_open", "loan: the loan is paid_off"),
     413: _error("Body over 64 KiB", "payload_too_large", "the request body must not exceed 65536 bytes"),
     422: _error("A business rule refused the request", "date_in_past", "date: must not be before the business date"),
     429: _error("Rate limit reached; see Retry-After", "throttled", "Request was throttled."),

@@ -186,3 +186,13 @@ def test_the_schema_and_the_swagger_ui_are_served_without_a_cdn(client):
     html = docs.content.decode()
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert assets and all(url.startswith("/static/drf_spectacular_sidecar/") for url in assets), assets
+
+
+def test_a_payoff_quote_for_a_paid_off_loan_is_a_409_conflict(acme, post):
+    amount = acme.client.get(f"/api/v1/loans/{acme.loan.pk}/payoff-quote").json()["amount"]
+    post(acme.client, f"/api/v1/loans/{acme.loan.pk}/repayments", {"amount": amount})
+
+    response = acme.client.get(f"/api/v1/loans/{acme.loan.pk}/payoff-quote")
+
+    assert acme.client.get(f"/api/v1/loans/{acme.loan.pk}").json()["state"] == "paid_off"
+    assert response.status_code == 409 and response.json()["error"]["code"] == "loan_not_open"
