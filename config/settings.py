@@ -209,7 +209,7 @@ REST_FRAMEWORK = {
     # Bearer partner keys only: a staff session never reaches the API.
     "DEFAULT_AUTHENTICATION_CLASSES": ["partners.api.auth.BearerKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["partners.api.auth.IsPartner"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["partners.api.parsers.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "partners.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

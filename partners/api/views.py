@@ -29,6 +29,11 @@ PAYOFF_QUOTE_HORIZON = timedelta(days=366)
 class Pagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 200
+    # Past this an offset is beyond any list; capped so the database never sees an out-of-range integer.
+    max_offset = 10**9
+
+    def get_offset(self, request):
+        return min(super().get_offset(request), self.max_offset)
 
 
 class ListView(PartnerApiView):

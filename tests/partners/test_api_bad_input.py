@@ -216,3 +216,20 @@ def test_a_post_to_a_path_that_names_nothing_is_404_not_a_csrf_page(acme, post, 
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {acme.key}")
 
     _assert_error_shape(post(client, path, {"amount": "1"}), 404)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/quotes", "repayments"])
+def test_deeply_nested_json_is_refused_with_400(acme, nothing_written, path):
+    path = f"/api/v1/loans/{acme.loan.pk}/repayments" if path == "repayments" else path
+    body = b"[" * 30_000 + b"]" * 30_000
+
+    response = acme.client.post(path, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
+
+    _assert_error_shape(response, 400)
+
+
+@pytest.mark.parametrize("offset", ["99999999999999999999999", "-5", "x"])
+def test_an_absurd_page_offset_answers_a_page_not_an_error(acme, offset):
+    response = acme.client.get("/api/v1/loans", {"offset": offset})
+
+    assert response.status_code == 200
