@@ -47,10 +47,20 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+def _claim_commits_without_waiting_for_disk() -> None:
+    """A claim only matters while its request runs, and a database crash ends that request too, so its
+    commit need not wait for the disk (one fsync less per write; the stored response commits normally)."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def idempotency_claim(*, partner: Partner, key: str, fingerprint: str, now: datetime) -> IdempotencyRecord | Replay:
     """Claim `key` for this request, or return the stored response to replay; refuse a conflicting use."""
     try:
         with transaction.atomic():
+            _claim_commits_without_waiting_for_disk()
             return IdempotencyRecord.objects.create(
                 partner=partner, key=key, fingerprint=fingerprint, created_at=now, expires_at=now + KEY_TTL
             )
