@@ -143,3 +143,39 @@ REPAYMENT_EXAMPLES = [
         },
     ),
 ]  # fmt: skip
+
+
+def _response(name: str, value) -> list[OpenApiExample]:
+    return [OpenApiExample(name, value=value, response_only=True, status_codes=["200"])]
+
+
+LOAN = DRAWDOWN_EXAMPLES[1].value
+BORROWER = BORROWER_EXAMPLES[2].value
+CREDIT_LINE = {
+    "id": 7, "borrower_id": 42, "product": "revolving-cash-line", "state": "active", "limit": "50000.00",
+    "used": "12000.00", "available": "38000.00", "daily_rate": "0.00040000", "valid_from": "2031-01-15",
+    "valid_until": "2032-01-15", "created_at": "2031-01-15T10:00:00+08:00",
+}  # fmt: skip
+
+
+BORROWER_RESPONSE = _response("borrower", BORROWER)
+BORROWER_LIST_RESPONSE = _response("page", BORROWER)  # spectacular wraps it in a page
+CREDIT_LINE_RESPONSE = _response("credit line", CREDIT_LINE)
+CREDIT_LINE_LIST_RESPONSE = _response("page", CREDIT_LINE)
+LOAN_RESPONSE = _response("loan", LOAN)
+LOAN_LIST_RESPONSE = _response("page", LOAN)
+SCHEDULE_RESPONSE = _response(
+    "schedule",
+    {
+        "loan_id": 9,
+        "installments": [
+            {
+                "number": 1, "start_date": "2031-01-15", "due_date": "2031-02-15", "state": "scheduled",
+                "principal": "934.57", "interest": "148.80", "fee": "0.00", "penalty": "0.00",
+                "principal_paid": "0.00", "interest_paid": "0.00", "fee_paid": "0.00", "penalty_paid": "0.00",
+                "paid_on": None,
+            }
+        ],
+    },
+)  # fmt: skip
+PAYOFF_RESPONSE = _response("payoff", {"loan_id": 9, "date": "2031-02-01", "amount": "12081.60"})

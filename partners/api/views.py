@@ -80,7 +80,7 @@ class BorrowersView(ListView):
 
     @extend_schema(
         operation_id="borrowers_list", parameters=[s.DateRangeQuerySerializer],
-        responses={200: s.BorrowerSerializer(many=True), **docs.READ_ERRORS},
+        responses={200: s.BorrowerSerializer(many=True), **docs.READ_ERRORS}, examples=docs.BORROWER_LIST_RESPONSE,
     )  # fmt: skip
     def get(self, request):
         query = _query(s.DateRangeQuerySerializer, request)
@@ -89,7 +89,10 @@ class BorrowersView(ListView):
 
 
 class BorrowerView(PartnerApiView):
-    @extend_schema(operation_id="borrowers_retrieve", responses={200: s.BorrowerSerializer, **docs.READ_ERRORS})
+    @extend_schema(
+        operation_id="borrowers_retrieve", responses={200: s.BorrowerSerializer, **docs.READ_ERRORS},
+        examples=docs.BORROWER_RESPONSE,
+    )  # fmt: skip
     def get(self, request, pk):
         return Response(s.BorrowerSerializer(get_object_or_404(selectors.borrowers(self.partner), pk=pk)).data)
 
@@ -98,6 +101,7 @@ class CreditLinesView(ListView):
     @extend_schema(
         operation_id="credit_lines_list", parameters=[s.CreditLineQuerySerializer],
         responses={200: s.CreditLineSerializer(many=True), **docs.READ_ERRORS},
+        examples=docs.CREDIT_LINE_LIST_RESPONSE,
     )  # fmt: skip
     def get(self, request):
         query = _query(s.CreditLineQuerySerializer, request)
@@ -105,7 +109,10 @@ class CreditLinesView(ListView):
 
 
 class CreditLineView(PartnerApiView):
-    @extend_schema(operation_id="credit_lines_retrieve", responses={200: s.CreditLineSerializer, **docs.READ_ERRORS})
+    @extend_schema(
+        operation_id="credit_lines_retrieve", responses={200: s.CreditLineSerializer, **docs.READ_ERRORS},
+        examples=docs.CREDIT_LINE_RESPONSE,
+    )  # fmt: skip
     def get(self, request, pk):
         return Response(s.CreditLineSerializer(get_object_or_404(selectors.credit_lines(self.partner), pk=pk)).data)
 
@@ -181,7 +188,7 @@ class DrawdownsView(PartnerApiView):
 class LoansView(ListView):
     @extend_schema(
         operation_id="loans_list", parameters=[s.LoanQuerySerializer],
-        responses={200: s.LoanSerializer(many=True), **docs.READ_ERRORS},
+        responses={200: s.LoanSerializer(many=True), **docs.READ_ERRORS}, examples=docs.LOAN_LIST_RESPONSE,
     )  # fmt: skip
     def get(self, request):
         query = _query(s.LoanQuerySerializer, request)
@@ -189,13 +196,19 @@ class LoansView(ListView):
 
 
 class LoanView(PartnerApiView):
-    @extend_schema(operation_id="loans_retrieve", responses={200: s.LoanSerializer, **docs.READ_ERRORS})
+    @extend_schema(
+        operation_id="loans_retrieve", responses={200: s.LoanSerializer, **docs.READ_ERRORS},
+        examples=docs.LOAN_RESPONSE,
+    )  # fmt: skip
     def get(self, request, pk):
         return Response(s.LoanSerializer(get_object_or_404(selectors.loans(self.partner), pk=pk)).data)
 
 
 class LoanScheduleView(PartnerApiView):
-    @extend_schema(operation_id="loans_schedule", responses={200: s.ScheduleSerializer, **docs.READ_ERRORS})
+    @extend_schema(
+        operation_id="loans_schedule", responses={200: s.ScheduleSerializer, **docs.READ_ERRORS},
+        examples=docs.SCHEDULE_RESPONSE,
+    )  # fmt: skip
     def get(self, request, pk):
         loan = get_object_or_404(selectors.loans(self.partner), pk=pk)
         return Response(
@@ -228,7 +241,7 @@ class PayoffQuoteView(PartnerApiView):
     @extend_schema(
         operation_id="loans_payoff_quote",
         parameters=[OpenApiParameter("date", str, description="YYYY-MM-DD; default the business date; ≤ 1 year")],
-        responses={200: s.PayoffQuoteSerializer, **docs.READ_ERRORS},
+        responses={200: s.PayoffQuoteSerializer, **docs.READ_ERRORS}, examples=docs.PAYOFF_RESPONSE,
     )
     def get(self, request, pk):
         loan = get_object_or_404(selectors.loans(self.partner), pk=pk)
