@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "core",
     "ledger",
@@ -187,11 +189,46 @@ PII_HASH_KEY = secret("PII_HASH_KEY")
 # Reverting from the admin would step around the state machines and the ledger.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
-# --- REST framework -------------------------------------------------------
+# --- Cache ------------------------------------------------------------------
+# The partner API's rate-limit counters. Local memory counts per process; a
+# Redis CACHE_URL (redis://host:6379/1) shares one count across processes.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- REST framework (the partner API, partners/api) ------------------------
 REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Bearer partner keys only: a staff session never reaches the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["partners.api.auth.BearerKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["partners.api.auth.IsPartner"],
+    "DEFAULT_PARSER_CLASSES": ["partners.api.parsers.SafeJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "partners.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lending partner API",
+    "DESCRIPTION": "Partner REST API v1: borrowers, credit lines, quotes with APR, drawdowns, loans, repayments. "
+    "Money is a decimal string in CNY; errors are {\"error\": {\"code\", \"message\", \"fields\"}}.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LoanStateEnum": "lending.models.Loan.State",
+        "CreditLineStateEnum": "lending.models.CreditLine.State",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------

@@ -27,7 +27,7 @@ from django.db.models import F, Q
 from core.bulk import rows_update
 from core.close import chunk_transaction_tune, chunks_run, close_chunk_handler, close_step
 from ledger.services import entries_post
-from lending import engine, postings
+from lending import engine, events, postings
 from lending.models import CreditLine, CreditLineChange, Installment, Loan, LoanBucketChange, Product
 from lending.positions import (
     BALANCE_FIELDS,
@@ -98,11 +98,18 @@ def accrue_chunk(*, business_date: date, ids: list[int]) -> dict:
         all_positions += positions
     for loan in loans.values():
         loan.closed_through = business_date
+    # Compared before positions_save copies the new states onto the rows (positions are in row order).
+    newly_overdue = [
+        row.pk
+        for row, position in zip(all_rows, all_positions, strict=True)
+        if position.state == engine.OVERDUE and row.state != engine.OVERDUE
+    ]
     entries_post(drafts=drafts, business_date=business_date)
     positions_save(all_rows, all_positions, reason=f"close of day {business_date}")
     rows_update(Loan, list(loans.values()), [*BALANCE_FIELDS, *DELINQUENCY_FIELDS, "closed_through", "state"])
     Loan.history.bulk_history_create(state_changed, update=True, default_change_reason=f"overdue {business_date}")
     LoanBucketChange.objects.bulk_create(bucket_changes)
+    events.send_on_commit(events.installments_overdue, installment_ids=newly_overdue)
     return {"loans": len(loans), "entries": len(drafts), "overdue": len(state_changed)}
 
 
@@ -159,6 +166,7 @@ def freeze_lines(*, business_date: date, progress) -> dict:
     rows_update(CreditLine, lines, ["state", "frozen_for_delinquency"])
     CreditLine.history.bulk_history_create(lines, update=True, default_change_reason="close of day: delinquency")
     CreditLineChange.objects.bulk_create(changes)
+    events.send_on_commit(events.credit_line_changes_recorded, change_ids=[change.pk for change in changes])
     return {"frozen": len(to_freeze), "unfrozen": len(to_unfreeze)}
 
 

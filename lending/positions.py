@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from core.bulk import rows_update
 from core.money import ZERO
-from lending import engine
+from lending import engine, events
 from lending.delinquency import days_past_due, dpd_bucket
 from lending.models import CreditLine, Installment, Loan, LoanBucketChange
 from lending.schedules import RepaymentMethod, schedule_for_new_loan
@@ -127,6 +127,8 @@ def loan_sync(loan: Loan, line: CreditLine, positions, *, today: date, reason: s
     if loan.state != state_before:
         loan._change_reason = reason
         loan.save()
+        if loan.state == Loan.State.PAID_OFF:
+            events.send_on_commit(events.loans_paid_off, loan_ids=[loan.pk])
     else:
         fields = [*BALANCE_FIELDS, *DELINQUENCY_FIELDS, "closed_through"]
         Loan.objects.filter(pk=loan.pk).update(**{name: getattr(loan, name) for name in fields})

@@ -11,6 +11,7 @@ from core.business_date import REASON_MAX_LENGTH, business_date_for_write
 from core.errors import DomainError
 from core.money import as_decimal, round_fen, round_rate
 from core.validation import amount_positive, text_required
+from lending import events
 from lending.locking import credit_line_lock
 from lending.models import Borrower, CreditLine, CreditLineChange, Product
 
@@ -23,7 +24,7 @@ def _reason(reason: str) -> str:
 
 
 def _record(line: CreditLine, field: str, old, new, *, reason: str, actor, today: date) -> None:
-    CreditLineChange.objects.create(
+    change = CreditLineChange.objects.create(
         credit_line=line,
         field=field,
         old_value=str(old),
@@ -32,6 +33,7 @@ def _record(line: CreditLine, field: str, old, new, *, reason: str, actor, today
         actor=actor,
         business_date=today,
     )
+    events.send_on_commit(events.credit_line_changes_recorded, change_ids=[change.pk])
 
 
 def _check_limit(product: Product, limit: Decimal) -> Decimal:

@@ -11,7 +11,7 @@ from core.business_date import REASON_MAX_LENGTH, business_date_for_write
 from core.errors import DomainError
 from core.validation import amount_positive, text_required
 from ledger.services import entry_post
-from lending import extensions, postings
+from lending import events, extensions, postings
 from lending.locking import credit_line_lock, loan_lock
 from lending.models import CreditLine, Installment, Loan, Product
 from lending.positions import line_used_add
@@ -141,6 +141,7 @@ def _pay_out(loan: Loan, quote: Quote, today: date) -> None:
         business_date=today,
     )
     extensions.loan_disbursed(loan=loan, today=today)
+    events.send_on_commit(events.loans_disbursed, loan_ids=[loan.pk])
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ from django.db import transaction
 from core.money import ZERO
 from ledger import chart
 from ledger.services import entry_post
-from lending import engine, postings
+from lending import engine, events, postings
 from lending.locking import installments_lock, loan_lock
 from lending.models import CreditLine, CreditLineChange
 from lending.positions import (
@@ -48,15 +48,17 @@ def loan_write_off(*, loan_id: int, business_date: date) -> bool:
     loan.closed_on = business_date
     loan._change_reason = reason
     loan.save()
+    events.send_on_commit(events.loans_written_off, loan_ids=[loan.pk])
     if line.state != CreditLine.State.CLOSED:
         old = line.state
         line.close()
         line._change_reason = reason
         line.save(update_fields=["state"])
-        CreditLineChange.objects.create(
+        change = CreditLineChange.objects.create(
             credit_line=line, field=CreditLineChange.Field.STATE, old_value=old, new_value=line.state,
             reason=f"loan {loan.number} {reason}", business_date=business_date,
         )  # fmt: skip
+        events.send_on_commit(events.credit_line_changes_recorded, change_ids=[change.pk])
     return True
 
 

@@ -1,0 +1,146 @@
+"""The partner integration: API keys, rate limits, idempotency records, webhook endpoints, events and attempts.
+
+The partner itself lives in lending (borrowers belong to one); everything
+here hangs off it.
+"""
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from lending.models import Partner
+
+
+class ApiKey(models.Model):
+    """A partner's bearer key. Only a SHA-256 digest is stored: the key is shown once, when issued.
+
+    Keys are 32 random bytes, so a fast digest is enough (no password
+    stretching needed against guessing); the prefix names the key in logs
+    and the admin without revealing it.
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="api_keys")
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.partner})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class PartnerApiSettings(models.Model):
+    """Per-partner API limits; a partner without a row gets the defaults."""
+
+    DEFAULT_REQUESTS_PER_MINUTE = 1200
+
+    partner = models.OneToOneField(Partner, on_delete=models.PROTECT, primary_key=True, related_name="api_settings")
+    requests_per_minute = models.PositiveIntegerField(default=DEFAULT_REQUESTS_PER_MINUTE)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "API settings"
+        verbose_name_plural = "API settings"
+        constraints = [models.CheckConstraint(condition=Q(requests_per_minute__gt=0), name="api_rate_limit_positive")]
+
+    def __str__(self):
+        return f"{self.partner}: {self.requests_per_minute}/min"
+
+
+class IdempotencyRecord(models.Model):
+    """One Idempotency-Key of one partner: the request's fingerprint and, once done, the response to replay."""
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight", "In flight"
+        COMPLETED = "completed", "Completed"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.IN_FLIGHT)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partner", "key"], name="idempotency_key_per_partner")]
+
+    def __str__(self):
+        return f"{self.partner_id}/{self.key} ({self.state})"
+
+
+class WebhookEndpoint(models.Model):
+    """Where a partner receives events, and the secret that signs them."""
+
+    partner = models.OneToOneField(Partner, on_delete=models.PROTECT, related_name="webhook_endpoint")
+    url = models.URLField(max_length=300)
+    secret = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords(excluded_fields=["secret"])
+
+    def __str__(self):
+        return f"{self.partner}: {self.url}"
+
+
+class WebhookEvent(models.Model):
+    """An event for one partner, queued after the commit that caused it, delivered with retries."""
+
+    class Type(models.TextChoices):
+        CREDIT_LINE_CHANGED = "credit_line.changed", "Credit line changed"
+        LOAN_DISBURSED = "loan.disbursed", "Loan disbursed"
+        INSTALLMENT_OVERDUE = "installment.overdue", "Installment overdue"
+        LOAN_PAID_OFF = "loan.paid_off", "Loan paid off"
+        LOAN_WRITTEN_OFF = "loan.written_off", "Loan written off"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (retries exhausted)"
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="webhook_events")
+    type = models.CharField(max_length=40, choices=Type.choices)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.type} #{self.pk} for {self.partner} ({self.state})"
+
+
+class WebhookAttempt(models.Model):
+    """One delivery attempt of an event: what the partner answered, or why it failed."""
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.PROTECT, related_name="delivery_attempts")
+    number = models.PositiveSmallIntegerField()
+    url = models.URLField(max_length=300)
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField()
+    succeeded = models.BooleanField()
+
+    class Meta:
+        ordering = ["event_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["event", "number"], name="webhook_attempt_number_per_event")]
+
+    def __str__(self):
+        return f"attempt {self.number} of event {self.event_id}"
