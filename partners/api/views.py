@@ -139,8 +139,8 @@ class QuoteView(PartnerApiView):
                     f"must be between {product.min_daily_rate} and {product.max_daily_rate} per day",
                     field="daily_rate",
                 )
-            # A line that is never saved: the quote needs only its product and rate.
-            line = CreditLine(product=product, daily_rate=data["daily_rate"])
+            # A line that is never saved: the quote needs only its product, rate and the partner (for insurance).
+            line = CreditLine(product=product, daily_rate=data["daily_rate"], borrower=Borrower(partner=self.partner))
         quote = drawdown_quote(
             credit_line=line,
             amount=data["amount"],
