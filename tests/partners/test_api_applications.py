@@ -13,6 +13,7 @@ from partners import webhooks
 from partners.models import IdempotencyRecord, WebhookEvent
 from partners.services import webhook_endpoint_set
 from underwriting.models import Application
+from underwriting.services import application_review
 
 URL = "/api/v1/applications"
 CONSENT = {"at": datetime(2031, 1, 15, 1, 0, tzinfo=UTC).isoformat(), "scope": "credit bureau query"}
@@ -148,3 +149,19 @@ def test_a_decision_is_announced_by_webhook_after_commit(
     payload = events[0].payload
     assert payload["application_id"] == declined["id"] and payload["state"] == "declined"
     assert payload["reasons"] == declined["reasons"]
+
+
+def test_a_decision_on_review_is_announced_too(
+    acme, applicant, post, monkeypatch, django_capture_on_commit_callbacks, django_user_model
+):
+    monkeypatch.setattr(webhooks, "http_client", lambda: httpx.Client(transport=httpx.MockTransport(
+        lambda request: httpx.Response(200, text="ok")
+    )))  # fmt: skip
+    webhook_endpoint_set(partner=acme.partner, url="https://acme.example/hooks")
+    referred = post(acme.client, URL, body(applicant(acme), REVIEW)).json()
+    reviewer = django_user_model.objects.create_user(username="risk-officer")
+    with django_capture_on_commit_callbacks(execute=True):
+        application_review(application_id=referred["id"], reviewer=reviewer, verdict="decline", notes="thin file")
+    event = WebhookEvent.objects.get(type=WebhookEvent.Type.APPLICATION_DECIDED)
+    assert event.payload["application_id"] == referred["id"] and event.payload["state"] == "declined"
+    assert acme.client.get(f"{URL}/{referred['id']}").json()["state"] == "declined"
