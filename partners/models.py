@@ -103,6 +103,7 @@ class WebhookEvent(models.Model):
         INSTALLMENT_OVERDUE = "installment.overdue", "Installment overdue"
         LOAN_PAID_OFF = "loan.paid_off", "Loan paid off"
         LOAN_WRITTEN_OFF = "loan.written_off", "Loan written off"
+        APPLICATION_DECIDED = "application.decided", "Application decided"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from lending.models import Borrower, CreditLine, Loan, Partner
+from underwriting.models import Application
 
 
 def borrowers(partner: Partner):
@@ -17,6 +18,10 @@ def credit_lines(partner: Partner):
 
 def loans(partner: Partner):
     return Loan.objects.filter(credit_line__borrower__partner=partner).select_related("credit_line")
+
+
+def applications(partner: Partner):
+    return Application.objects.filter(partner=partner)
 
 
 def _day_start(day: date) -> datetime:
@@ -61,4 +66,27 @@ def loan_list(
         rows = rows.filter(requested_on__gte=requested_from)
     if requested_to:
         rows = rows.filter(requested_on__lte=requested_to)
+    return rows
+
+
+def application_list(
+    *,
+    partner: Partner,
+    state: str | None = None,
+    decision: str | None = None,
+    borrower_id: int | None = None,
+    submitted_from: date | None = None,
+    submitted_to: date | None = None,
+):
+    rows = applications(partner).order_by("-pk")
+    if state:
+        rows = rows.filter(state=state)
+    if decision:
+        rows = rows.filter(automated_decision=decision)
+    if borrower_id:
+        rows = rows.filter(borrower_id=borrower_id)
+    if submitted_from:
+        rows = rows.filter(submitted_on__gte=submitted_from)
+    if submitted_to:
+        rows = rows.filter(submitted_on__lte=submitted_to)
     return rows

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from lending.models import CreditLineChange, Installment, Loan
 from partners.models import WebhookAttempt, WebhookEvent
+from underwriting.models import Application
 
 SIGNATURE_HEADER = "Lending-Signature"
 MAX_ATTEMPTS = 8
@@ -150,6 +151,31 @@ def on_installments_overdue(sender, installment_ids, **kwargs):
         ],
     )
 
+
+def on_applications_decided(sender, application_ids, **kwargs):
+    rows = (
+        Application.objects.filter(pk__in=application_ids, **{f"partner__{_WITH_ENDPOINT}": True})
+        .values("pk", "partner_id", "borrower_id", "state", "offered_limit", "offered_rate", "reasons", "decided_on")
+        .order_by("pk")
+    )
+    _events_create(
+        WebhookEvent.Type.APPLICATION_DECIDED,
+        [
+            (
+                row["partner_id"],
+                {
+                    "application_id": row["pk"],
+                    "borrower_id": row["borrower_id"],
+                    "state": row["state"],
+                    "limit": None if row["offered_limit"] is None else str(row["offered_limit"]),
+                    "daily_rate": None if row["offered_rate"] is None else str(row["offered_rate"]),
+                    "reasons": [{"code": r["code"], "message": r["message"]} for r in row["reasons"]],
+                    "decided_on": row["decided_on"],
+                },
+            )
+            for row in rows
+        ],
+    )
 
 def on_credit_line_changes(sender, change_ids, **kwargs):
     rows = (

@@ -20,9 +20,11 @@ from core.errors import DomainError
 from core.money import MoneyTypeError, as_decimal
 from core.validation import amount_positive, text_required
 from lending import identity
+from lending.events import send_on_commit
 from lending.models import Borrower, CreditLine, Partner, Product
 from lending.services.credit_lines import credit_line_open
 from underwriting.decision import Decision, ProductBounds, decision_make
+from underwriting.events import applications_decided
 from underwriting.features import application_data_clean
 from underwriting.models import Application, ApplicationReview, BlockListEntry
 from underwriting.registry import scorer_active, scorer_for
@@ -141,6 +143,8 @@ def application_submit(
             actor=actor,
         )
     application.save()
+    if application.state != Application.State.MANUAL_REVIEW:
+        send_on_commit(applications_decided, application_ids=[application.pk])
     return application
 
 
@@ -213,6 +217,7 @@ def application_review(
         application.reasons = [{"code": "declined_on_review", "message": "Declined after review by our staff."}]
         application._change_reason = f"declined on review by {reviewer}"
         application.save()
+        send_on_commit(applications_decided, application_ids=[application.pk])
         return application
     limit, daily_rate = _reviewed_terms(application, limit, daily_rate)
     threshold = rule_settings_get().four_eyes_limit
@@ -237,6 +242,7 @@ def application_review(
         actor=reviewer,
     )  # fmt: skip
     application.save(update_fields=["credit_line"])
+    send_on_commit(applications_decided, application_ids=[application.pk])
     return application
 
 

@@ -20,7 +20,8 @@ PLATFORM_MIN_SHARE = Decimal("0.30")
 
 
 def _partner_id(credit_line: CreditLine) -> int:
-    if credit_line.borrower_id is None:  # an unsaved line a partner's quote is priced on, its borrower unsaved too
+    # A line priced for a quote is never saved: its borrower is an unsaved one that carries the partner.
+    if credit_line.borrower_id is None:
         return credit_line.borrower.partner_id
     return Borrower.objects.values_list("partner_id", flat=True).get(pk=credit_line.borrower_id)
 

@@ -179,3 +179,34 @@ SCHEDULE_RESPONSE = _response(
     },
 )  # fmt: skip
 PAYOFF_RESPONSE = _response("payoff", {"loan_id": 9, "date": "2031-02-01", "amount": "12081.60"})
+
+APPLICATION = {
+    "id": 15, "borrower_id": 42, "credit_line_id": 7, "state": "approved", "decision": "approve",
+    "requested_amount": "50000.00", "limit": "48000.00", "daily_rate": "0.00030000", "reasons": [],
+    "external_reference": "acme-app-2031-15", "submitted_on": "2031-01-15", "decided_on": "2031-01-15",
+    "created_at": "2031-01-15T10:00:00+08:00",
+}  # fmt: skip
+APPLICATION_EXAMPLES = [
+    OpenApiExample(
+        "application", request_only=True,
+        value={
+            "borrower_id": 42, "requested_amount": "50000.00", "external_reference": "acme-app-2031-15",
+            "consent": {"at": "2031-01-15T09:58:00+08:00", "scope": "credit bureau query for this application"},
+            "data": {
+                "credit_score": 760, "monthly_income": "12000.00", "monthly_obligations": "1000.00",
+                "months_on_platform": 48, "other_lenders": 0, "identity_verified": True, "device_verified": True,
+            },
+        },
+    ),
+    OpenApiExample("approved", response_only=True, status_codes=["201"], value=APPLICATION),
+    OpenApiExample(
+        "declined", response_only=True, status_codes=["201"],
+        value={
+            **APPLICATION, "credit_line_id": None, "state": "declined", "decision": "decline", "limit": None,
+            "daily_rate": None,
+            "reasons": [{"code": "credit_score_low", "message": "The credit score is below our minimum."}],
+        },
+    ),
+]  # fmt: skip
+APPLICATION_RESPONSE = _response("application", APPLICATION)
+APPLICATION_LIST_RESPONSE = _response("page", APPLICATION)

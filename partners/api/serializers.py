@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from lending.models import Borrower, CreditLine, Installment, Loan, Repayment
 from partners.api.fields import AmountField, DailyRateField
+from underwriting.models import DECISIONS, Application
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "read_only": True}
 RATE = {"max_digits": 12, "decimal_places": 8, "read_only": True}
@@ -235,8 +236,56 @@ class LoanQuerySerializer(serializers.Serializer):
     requested_to = BoundedDateField(required=False)
 
 
+
+class ApplicationQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Application.State.choices, required=False)
+    decision = serializers.ChoiceField(choices=sorted(DECISIONS), required=False, help_text="the automated decision")
+    borrower_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    submitted_from = BoundedDateField(required=False)
+    submitted_to = BoundedDateField(required=False)
+
 class PayoffQuerySerializer(serializers.Serializer):
     date = BoundedDateField(required=False, help_text="default: the business date; at most a year ahead")
+
+
+# --- applications ----------------------------------------------------------------------------------
+
+
+class ConsentSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="when the borrower consented to the credit-data query")
+    scope = serializers.CharField(max_length=200, help_text="what the borrower consented to")
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    borrower_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    requested_amount = AmountField(required=False, allow_null=True)
+    consent = ConsentSerializer()
+    external_reference = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    data = serializers.DictField(
+        help_text="credit_score, monthly_income (required), monthly_inflow, monthly_outflow, months_on_platform, "
+        "existing_debt, monthly_obligations, other_lenders, identity_verified (required), device_verified, device_id, "
+        "delinquent_elsewhere; amounts as decimal strings"
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    decision = serializers.CharField(source="automated_decision", help_text="approve, manual_review or decline")
+    limit = serializers.DecimalField(source="offered_limit", allow_null=True, **MONEY)
+    daily_rate = serializers.DecimalField(source="offered_rate", allow_null=True, **RATE)
+    reasons = ReasonSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id", "borrower_id", "credit_line_id", "state", "decision", "requested_amount", "limit", "daily_rate",
+            "reasons", "external_reference", "submitted_on", "decided_on", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
 
 
 class ErrorDetailSerializer(serializers.Serializer):

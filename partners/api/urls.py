@@ -36,5 +36,7 @@ urlpatterns = [
     path("loans/<id:pk>/schedule", views.LoanScheduleView.as_view(), name="loan-schedule"),
     path("loans/<id:pk>/repayments", views.RepaymentsView.as_view(), name="repayments"),
     path("loans/<id:pk>/payoff-quote", views.PayoffQuoteView.as_view(), name="payoff-quote"),
+    path("applications", views.ApplicationsView.as_view(), name="applications"),
+    path("applications/<id:pk>", views.ApplicationView.as_view(), name="application"),
     re_path(r"^.*$", not_found_view),
 ]

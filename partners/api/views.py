@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
@@ -22,6 +22,8 @@ from partners import selectors
 from partners.api import docs
 from partners.api import serializers as s
 from partners.api.base import PartnerApiView, idempotent
+from underwriting.features import application_data_clean
+from underwriting.services import application_submit
 
 PAYOFF_QUOTE_HORIZON = timedelta(days=366)
 
@@ -139,7 +141,7 @@ class QuoteView(PartnerApiView):
                     f"must be between {product.min_daily_rate} and {product.max_daily_rate} per day",
                     field="daily_rate",
                 )
-            # A line that is never saved: the quote needs only its product, rate and the partner (for insurance).
+            # A line that is never saved: the quote needs its product, rate and partner (for insurance pricing).
             line = CreditLine(product=product, daily_rate=data["daily_rate"], borrower=Borrower(partner=self.partner))
         quote = drawdown_quote(
             credit_line=line,
@@ -252,6 +254,53 @@ class PayoffQuoteView(PartnerApiView):
             raise DomainError("date_too_far", "must be at most a year after the business date", field="date")
         quote = payoff_quote(loan=loan, on_date=on_date, today=today)
         return Response(s.PayoffQuoteSerializer({"loan_id": loan.pk, "date": on_date, "amount": quote.amount}).data)
+
+
+class ApplicationsView(ListView):
+    @extend_schema(
+        operation_id="applications_create", request=s.ApplicationCreateSerializer,
+        responses={201: s.ApplicationSerializer, **docs.WRITE_ERRORS}, parameters=[docs.IDEMPOTENCY_KEY],
+        examples=docs.APPLICATION_EXAMPLES,
+        description="Submit an application for a credit line; it is decided at once: approved (the line is open), "
+        "declined (with reasons) or sent to manual review.",
+    )  # fmt: skip
+    @idempotent
+    def post(self, request, *, idempotency_key):
+        data = _validated(s.ApplicationCreateSerializer, request)
+        borrower = get_object_or_404(selectors.borrowers(self.partner), pk=data["borrower_id"])
+        # Checked before the service runs so bad fields answer 400 and leave the key reusable.
+        try:
+            application_data_clean(data["data"], is_business=borrower.kind == Borrower.Kind.BUSINESS)
+        except DomainError as error:
+            raise serializers.ValidationError({"data": {error.field: error.message}}) from None
+        application = application_submit(
+            partner=self.partner,
+            borrower=borrower,
+            data=data["data"],
+            consent_at=data["consent"]["at"],
+            consent_scope=data["consent"]["scope"],
+            requested_amount=data.get("requested_amount"),
+            external_reference=data["external_reference"],
+        )
+        return Response(s.ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="applications_list", parameters=[s.ApplicationQuerySerializer],
+        responses={200: s.ApplicationSerializer(many=True), **docs.READ_ERRORS},
+        examples=docs.APPLICATION_LIST_RESPONSE,
+    )  # fmt: skip
+    def get(self, request):
+        query = _query(s.ApplicationQuerySerializer, request)
+        return self.paginated(selectors.application_list(partner=self.partner, **query), s.ApplicationSerializer)
+
+
+class ApplicationView(PartnerApiView):
+    @extend_schema(
+        operation_id="applications_retrieve", responses={200: s.ApplicationSerializer, **docs.READ_ERRORS},
+        examples=docs.APPLICATION_RESPONSE,
+    )  # fmt: skip
+    def get(self, request, pk):
+        return Response(s.ApplicationSerializer(get_object_or_404(selectors.applications(self.partner), pk=pk)).data)
 
 
 def _validated(serializer_class, request) -> dict:
