@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from core.money import round_fen
 from underwriting.rules import REGULATORY_MAX_LIMIT
 
 KEEP, RAISE, LOWER, FREEZE = 0, 1, 2, 3
@@ -104,4 +105,5 @@ def reasons_for(lines: Lines, i: int, action: int) -> list[str]:
 
 
 def as_decimal_limit(value: float) -> Decimal:
-    return Decimal(str(round(float(value), 2))).quantize(Decimal("0.01"))
+    """A limit computed in numpy as Decimal: its shortest float repr, rounded by the money helper."""
+    return round_fen(repr(float(value)))
