@@ -1,11 +1,13 @@
-"""Load test of the partner API: gunicorn on PostgreSQL, driven by a threaded client with a partner mix.
+"""Load test of the partner API: gunicorn on PostgreSQL, driven by wrk with a partner mix.
 
-    .venv/bin/python bench/api_load.py [--workers 3] [--threads 8] [--seconds 60] [--reads-seconds 60]
+    .venv/bin/python bench/api_load.py [--workers 3] [--worker-threads 1] [--connections 8]
+                                       [--seconds 60] [--reads-seconds 60] [--reuse]
 
 Issue 6 targets: the mix (quotes, drawdowns, repayments, reads) ≥ 150 requests/s with p99 ≤ 150 ms and
 zero errors; reads alone ≥ 400 requests/s. Uses its own database, dropped and recreated
-(BENCH_DATABASE_URL, default lending_bench_api). The client runs on the same machine as the server and
-the database, so all three share its cores: the figures are a floor for a server with the machine alone.
+(BENCH_DATABASE_URL, default lending_bench_api; `--reuse` keeps the last one). The load tool is wrk
+(Debian package `wrk`) with bench/api_load.lua; it runs on the same machine as the server and the
+database, so all three share its cores: the figures are a floor for a server with the machine alone.
 """
 
 import argparse
@@ -15,12 +17,10 @@ import os
 import random
 import secrets
 import signal
-import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
-from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -82,6 +82,18 @@ def set_up(lines: int) -> tuple[str, list[int], list[int]]:
     return key, line_ids, loan_ids
 
 
+def reuse_set_up() -> tuple[str, list[int], list[int]]:
+    """A new key for the last run's partner, and its lines and current loans."""
+    from lending.models import CreditLine, Loan, Partner
+    from partners.services import api_key_issue
+
+    partner = Partner.objects.get(code="bench")
+    _, key = api_key_issue(partner=partner, label="bench rerun")
+    lines = list(CreditLine.objects.filter(borrower__partner=partner).order_by("pk").values_list("pk", flat=True))
+    loans = Loan.objects.filter(credit_line__borrower__partner=partner, state=Loan.State.CURRENT)
+    return key, lines, list(loans.order_by("pk").values_list("pk", flat=True)[: len(lines)])
+
+
 def request_for(kind: str, rng: random.Random, lines: list[int], loans: list[int]) -> tuple[str, str, dict | None]:
     loan, line = rng.choice(loans), rng.choice(lines)
     if kind == "get loan":
@@ -104,65 +116,35 @@ def request_for(kind: str, rng: random.Random, lines: list[int], loans: list[int
     return "POST", f"/api/v1/loans/{loan}/repayments", {"amount": "10.00"}
 
 
-def drive(*, port: int, key: str, mix, seconds: float, threads: int, lines, loans) -> dict:
-    """Run `threads` client threads for `seconds`; each keeps one connection and sends the mix back to back."""
-    kinds = [kind for kind, weight in mix for _ in range(weight)]
-    results: dict[str, list[float]] = defaultdict(list)
-    errors: dict[str, int] = defaultdict(int)
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def worker(index: int) -> None:
-        rng = random.Random(index)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        local, local_errors = defaultdict(list), defaultdict(int)
-        while time.perf_counter() < deadline:
-            kind = rng.choice(kinds)
-            method, path, body = request_for(kind, rng, lines, loans)
-            headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-            if kind in ("drawdown", "repayment"):
-                headers["Idempotency-Key"] = secrets.token_hex(12)
-            started = time.perf_counter()
-            try:
-                connection.request(method, path, body=json.dumps(body) if body else None, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                ok = 200 <= response.status < 300
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                ok = False
-            local[kind].append((time.perf_counter() - started) * 1000)
-            if not ok:
-                local_errors[kind] += 1
-        with lock:
-            for kind, values in local.items():
-                results[kind] += values
-            for kind, count in local_errors.items():
-                errors[kind] += count
-
-    pool = [threading.Thread(target=worker, args=(index,)) for index in range(threads)]
-    started = time.perf_counter()
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    every = [value for values in results.values() for value in values]
+def drive(*, port: int, key: str, mix, seconds: float, connections: int, lines, loans, run_tag: str) -> dict:
+    """Run wrk for `seconds` with `connections` keep-alive connections, each sending the mix back to back."""
+    kinds = [kind.replace(" ", "_") for kind, weight in mix for _ in range(weight)]
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as config:
+        config.write("\n".join([key, ",".join(map(str, lines)), ",".join(map(str, loans)), ",".join(kinds), run_tag]))
+    command = [
+        "wrk", "--threads", "1", "--connections", str(connections), "--duration", f"{int(seconds)}s",
+        "--timeout", "30s", "--script", str(ROOT / "bench" / "api_load.lua"), f"http://127.0.0.1:{port}",
+    ]  # fmt: skip
+    try:
+        output = subprocess.run(
+            command, env={**os.environ, "API_LOAD_CONFIG": config.name}, capture_output=True, text=True, check=True
+        )
+    finally:
+        os.unlink(config.name)
+    sys.stderr.write(output.stderr)
+    result = json.loads(next(line for line in output.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    elapsed = result["microseconds"] / 1e6
     return {
         "seconds": round(elapsed, 1),
-        "requests": len(every),
-        "rate": round(len(every) / elapsed, 1),
-        "p50_ms": round(statistics.median(every), 1),
-        "p95_ms": round(percentile(every, 95), 1),
-        "p99_ms": round(percentile(every, 99), 1),
-        "errors": sum(errors.values()),
-        "by_kind": {
-            kind: {"n": len(values), "p50_ms": round(statistics.median(values), 1),
-                   "p99_ms": round(percentile(values, 99), 1), "errors": errors.get(kind, 0)}
-            for kind, values in sorted(results.items())
-        },
+        "requests": result["requests"],
+        "rate": round(result["requests"] / elapsed, 1),
+        "p50_ms": round(result["p50_us"] / 1000, 1),
+        "p95_ms": round(result["p95_us"] / 1000, 1),
+        "p99_ms": round(result["p99_us"] / 1000, 1),
+        "max_ms": round(result["max_us"] / 1000, 1),
+        "errors": result["status_errors"] + result["socket_errors"],
         "load_average": [round(x, 2) for x in os.getloadavg()],
-    }  # fmt: skip
+    }
 
 
 def in_process_cost(*, key: str, lines, loans, per_kind: int = 200) -> dict[str, float]:
@@ -187,12 +169,7 @@ def in_process_cost(*, key: str, lines, loans, per_kind: int = 200) -> dict[str,
     return costs
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
-
-
-def serve(*, workers: int, port: int, database_url: str) -> subprocess.Popen:
+def serve(*, workers: int, threads: int, port: int, database_url: str) -> subprocess.Popen:
     """gunicorn in production mode (DEBUG off) with the PII keys the set-up used."""
     from django.conf import settings
 
@@ -210,7 +187,7 @@ def serve(*, workers: int, port: int, database_url: str) -> subprocess.Popen:
     }
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--workers", str(workers),
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     for _ in range(100):
@@ -231,34 +208,36 @@ def verdict(ok: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
-    parser.add_argument("--threads", type=int, default=8, help="client threads")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--worker-threads", type=int, default=1, help="threads per gunicorn worker (gthread if > 1)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk keep-alive connections")
     parser.add_argument("--seconds", type=float, default=60, help="length of the mixed run")
     parser.add_argument("--reads-seconds", type=float, default=60, help="length of the reads-only run")
     parser.add_argument("--lines", type=int, default=300)
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--reuse", action="store_true", help="reuse the last run's database instead of a new set-up")
     args = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    _django.setup(database_url=database_url)
-    key, lines, loans = set_up(args.lines)
+    _django.setup(database_url=database_url, fresh=not args.reuse)
+    key, lines, loans = reuse_set_up() if args.reuse else set_up(args.lines)
     costs = in_process_cost(key=key, lines=lines, loans=loans)
     from django.db import connections
 
     connections.close_all()
-    server = serve(workers=args.workers, port=args.port, database_url=database_url)
+    server = serve(workers=args.workers, threads=args.worker_threads, port=args.port, database_url=database_url)
+    common = {"port": args.port, "key": key, "connections": args.connections, "lines": lines, "loans": loans}
+    run_tag = secrets.token_hex(4)
     try:
-        drive(port=args.port, key=key, mix=MIX, seconds=5, threads=args.threads, lines=lines, loans=loans)  # warm-up
-        mixed = drive(
-            port=args.port, key=key, mix=MIX, seconds=args.seconds, threads=args.threads, lines=lines, loans=loans
-        )
-        reads = drive(
-            port=args.port, key=key, mix=READS, seconds=args.reads_seconds, threads=args.threads, lines=lines,
-            loans=loans,
-        )  # fmt: skip
+        drive(mix=MIX, seconds=5, run_tag=f"{run_tag}w", **common)
+        mixed = drive(mix=MIX, seconds=args.seconds, run_tag=f"{run_tag}m", **common)
+        reads = drive(mix=READS, seconds=args.reads_seconds, run_tag=f"{run_tag}r", **common)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    print(f"machine: {_django.machine()}; gunicorn sync workers: {args.workers}; client threads: {args.threads}")
+    print(
+        f"machine: {_django.machine()}; gunicorn workers: {args.workers} × {args.worker_threads} thread(s); "
+        f"wrk connections: {args.connections}"
+    )
     print(json.dumps({"in_process_ms_per_request": costs, "mixed": mixed, "reads": reads}, indent=2))
     mix_ok = mixed["rate"] >= MIX_TARGET and mixed["p99_ms"] <= P99_TARGET_MS and mixed["errors"] == 0
     print(
