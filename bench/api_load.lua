@@ -27,8 +27,8 @@ function setup(thread)
     threads[#threads + 1] = thread
 end
 
-local sent = 0
-local failed = 0
+server_errors = 0
+refused = 0
 local counter = 0
 local read_headers = { ["Authorization"] = "Bearer " .. key }
 local write_headers = { ["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json" }
@@ -51,7 +51,6 @@ function request()
     local kind = pick(kinds)
     local loan = pick(loans)
     local line = pick(lines)
-    sent = sent + 1
     if kind == "get_loan" then
         return wrk.format("GET", "/api/v1/loans/" .. loan, read_headers)
     elseif kind == "get_schedule" then
@@ -77,21 +76,28 @@ function request()
 end
 
 function response(status, headers, body)
-    if status < 200 or status >= 300 then
-        failed = failed + 1
-        if failed <= 3 then
-            io.stderr:write("HTTP " .. status .. ": " .. string.sub(body, 1, 300) .. "\n")
-        end
+    if status >= 500 then
+        server_errors = server_errors + 1
+    elseif status >= 300 then
+        refused = refused + 1
+    end
+    if status >= 300 and server_errors + refused <= 3 then
+        io.stderr:write("HTTP " .. status .. ": " .. string.sub(body, 1, 300) .. "\n")
     end
 end
 
 function done(summary, latency, requests)
     local errors = summary.errors
+    local total_server_errors, total_refused = 0, 0
+    for _, thread in ipairs(threads) do
+        total_server_errors = total_server_errors + thread:get("server_errors")
+        total_refused = total_refused + thread:get("refused")
+    end
     print(string.format(
         'RESULT {"requests": %d, "microseconds": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, '
-            .. '"status_errors": %d, "socket_errors": %d}',
+            .. '"server_errors": %d, "refused": %d, "socket_errors": %d}',
         summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-        latency:percentile(99), latency.max, errors.status,
+        latency:percentile(99), latency.max, total_server_errors, total_refused,
         errors.connect + errors.read + errors.write + errors.timeout
     ))
 end

@@ -142,7 +142,9 @@ def drive(*, port: int, key: str, mix, seconds: float, connections: int, lines, 
         "p95_ms": round(result["p95_us"] / 1000, 1),
         "p99_ms": round(result["p99_us"] / 1000, 1),
         "max_ms": round(result["max_us"] / 1000, 1),
-        "errors": result["status_errors"] + result["socket_errors"],
+        "errors": result["server_errors"] + result["refused"] + result["socket_errors"],
+        "server_errors": result["server_errors"] + result["socket_errors"],  # 5xx or no answer
+        "refused": result["refused"],  # 4xx
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
