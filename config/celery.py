@@ -55,7 +55,10 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
             "task": "core.tasks.close_of_day_task",
             "schedule": crontab(hour=cutoff.hour, minute=cutoff.minute),
         },
-        "limit-reassessment": {"task": "underwriting.tasks.limits_reassess_task", "schedule": crontab(hour=4, minute=0)},
+        "limit-reassessment": {
+            "task": "underwriting.tasks.limits_reassess_task",
+            "schedule": crontab(hour=4, minute=0),
+        },
         "webhook-retries": {"task": "partners.tasks.webhook_events_due_task", "schedule": MINUTE},
         "promise-checks": {"task": "debt_collection.tasks.promises_check_task", "schedule": crontab(minute=15)},
         "idempotency-key-purge": {"task": "partners.tasks.idempotency_keys_purge_task", "schedule": HOUR},

@@ -177,6 +177,7 @@ def on_applications_decided(sender, application_ids, **kwargs):
         ],
     )
 
+
 def on_credit_line_changes(sender, change_ids, **kwargs):
     rows = (
         CreditLineChange.objects.filter(
@@ -293,4 +294,6 @@ def webhook_events_due_ids(*, now: datetime, limit: int | None = None) -> list[i
 def webhook_events_deliver_due(*, now: datetime | None = None) -> int:
     """Attempt every pending event that is due; returns how many were attempted."""
     now = now or timezone.now()
-    return sum(webhook_event_deliver(event_id=event_id, now=now) is not None for event_id in webhook_events_due_ids(now=now))
+    return sum(
+        webhook_event_deliver(event_id=event_id, now=now) is not None for event_id in webhook_events_due_ids(now=now)
+    )
