@@ -218,7 +218,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lending partner API",
     "DESCRIPTION": "Partner REST API v1: borrowers, credit lines, quotes with APR, drawdowns, loans, repayments. "
-    "Money is a decimal string in CNY; errors are {\"error\": {\"code\", \"message\", \"fields\"}}.",
+    'Money is a decimal string in CNY; errors are {"error": {"code", "message", "fields"}}.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
