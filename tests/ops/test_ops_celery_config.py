@@ -97,3 +97,21 @@ def test_the_scheduled_close_closes_the_days_past_their_cutoff_and_nothing_twice
     assert business_date_current() == date(2031, 3, 3)
     assert days_close_due(now=shanghai_00_31_on_march_3, cutoff=time(0, 30)) == []
     assert business_date_current() == date(2031, 3, 3)
+
+
+@pytest.mark.django_db
+def test_the_housekeeping_task_purges_expired_idempotency_keys_only():
+    from django.utils import timezone
+
+    from lending.models import Partner
+    from partners.models import IdempotencyRecord
+    from partners.tasks import idempotency_keys_purge_task
+
+    partner = Partner.objects.create(code="ops", name="Ops")
+    now = timezone.now()
+    for key, expires_at in (("old", now - timedelta(seconds=1)), ("live", now + timedelta(hours=1))):
+        IdempotencyRecord.objects.create(
+            partner=partner, key=key, fingerprint="f", created_at=now - timedelta(days=1), expires_at=expires_at
+        )
+    assert idempotency_keys_purge_task.delay().get() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["live"]
