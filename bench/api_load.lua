@@ -76,7 +76,13 @@ function request()
     error("unknown kind " .. kind)
 end
 
+-- A global, so that done() can read each thread's count with thread:get().
+server_failed = 0
+
 function response(status, headers, body)
+    if status >= 500 then
+        server_failed = server_failed + 1
+    end
     if status < 200 or status >= 300 then
         failed = failed + 1
         if failed <= 3 then
@@ -87,11 +93,15 @@ end
 
 function done(summary, latency, requests)
     local errors = summary.errors
+    local server_errors = 0
+    for _, thread in ipairs(threads) do
+        server_errors = server_errors + (thread:get("server_failed") or 0)
+    end
     print(string.format(
         'RESULT {"requests": %d, "microseconds": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, '
-            .. '"status_errors": %d, "socket_errors": %d}',
+            .. '"status_errors": %d, "socket_errors": %d, "server_errors": %d}',
         summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
         latency:percentile(99), latency.max, errors.status,
-        errors.connect + errors.read + errors.write + errors.timeout
+        errors.connect + errors.read + errors.write + errors.timeout, server_errors
     ))
 end

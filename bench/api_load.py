@@ -143,6 +143,8 @@ def drive(*, port: int, key: str, mix, seconds: float, connections: int, lines, 
         "p99_ms": round(result["p99_us"] / 1000, 1),
         "max_ms": round(result["max_us"] / 1000, 1),
         "errors": result["status_errors"] + result["socket_errors"],
+        # Of the errors: 5xx or no answer (a server fault), the rest are 4xx refusals.
+        "server_errors": result["server_errors"] + result["socket_errors"],
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 

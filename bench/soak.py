@@ -1,7 +1,7 @@
 """End-to-end soak: the demo simulator for 24 business months on PostgreSQL, with real Celery workers taking the
 close-of-day chunks and the webhooks, while partners hit the API under gunicorn; then `verify_ledger`.
 
-    .venv/bin/python bench/soak.py [--borrowers 600] [--months 24] [--api-lines 100] [--api-threads 2]
+    .venv/bin/python bench/soak.py [--borrowers 600] [--months 24] [--api-lines 100] [--api-connections 2]
 
 Uses its own database (BENCH_DATABASE_URL, default lending_bench_soak, dropped and recreated) and Redis
 database 12 (SOAK_BROKER_URL). Pass: zero server errors (5xx or broken connections) from the API, every close
@@ -85,16 +85,19 @@ def stop(process: subprocess.Popen) -> None:
 
 
 class ApiLoad(threading.Thread):
-    """api_load.drive in back-to-back windows until stopped; keeps every window's figures."""
+    """api_load.drive (wrk) in back-to-back windows until stopped; keeps every window's figures."""
 
-    def __init__(self, *, port: int, key: str, threads: int, lines, loans):
+    def __init__(self, *, port: int, key: str, connections: int, lines, loans):
         super().__init__(daemon=True)
-        self.arguments = {"port": port, "key": key, "mix": api_load.MIX, "threads": threads, "lines": lines}
+        self.arguments = {"port": port, "key": key, "mix": api_load.MIX, "connections": connections, "lines": lines}
         self.loans, self.windows, self.stopping = loans, [], threading.Event()
 
     def run(self):
         while not self.stopping.is_set():
-            self.windows.append(api_load.drive(seconds=API_WINDOW_SECONDS, loans=self.loans, **self.arguments))
+            tag = f"soak-{len(self.windows)}"  # idempotency keys stay unique across windows
+            self.windows.append(
+                api_load.drive(seconds=API_WINDOW_SECONDS, loans=self.loans, run_tag=tag, **self.arguments)
+            )
 
     def totals(self) -> dict:
         requests = sum(window["requests"] for window in self.windows)
@@ -103,7 +106,7 @@ class ApiLoad(threading.Thread):
             "windows": len(self.windows),
             "requests": requests,
             "rate": round(requests / seconds, 1) if seconds else 0,
-            "refused_4xx": sum(window["refused"] for window in self.windows),
+            "refused_4xx": sum(window["errors"] - window["server_errors"] for window in self.windows),
             "server_errors": sum(window["server_errors"] for window in self.windows),
             "worst_window_p99_ms": max((window["p99_ms"] for window in self.windows), default=None),
         }
@@ -115,7 +118,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--api-lines", type=int, default=100, help="the API partner's borrowers (a loan each)")
-    parser.add_argument("--api-threads", type=int, default=2, help="API client threads")
+    parser.add_argument("--api-connections", type=int, default=2, help="wrk's keep-alive connections")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8767)
     args = parser.parse_args()
@@ -152,8 +155,8 @@ def main() -> None:
     connections.close_all()
     log_path = Path(os.environ.get("SOAK_WORKER_LOG", "/tmp/soak-worker.log"))
     worker = start_worker(database_url, log_path)
-    server = api_load.serve(workers=args.gunicorn_workers, port=args.port, database_url=database_url)
-    load = ApiLoad(port=args.port, key=key, threads=args.api_threads, lines=lines, loans=loans)
+    server = api_load.serve(workers=args.gunicorn_workers, threads=1, port=args.port, database_url=database_url)
+    load = ApiLoad(port=args.port, key=key, connections=args.api_connections, lines=lines, loans=loans)
     try:
         day_close(business_date=start)
         assert CloseStepRun.objects.exists()
