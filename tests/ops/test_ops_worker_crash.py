@@ -98,7 +98,7 @@ def book_state(loans: list[Loan]) -> dict:
             "principal": loan.principal_outstanding,
             "interest": loan.interest_outstanding,
             "penalty": loan.penalty_outstanding,
-            "dpd": loan.dpd if hasattr(loan, "dpd") else None,
+            "delinquency": (loan.overdue_since, loan.dpd_bucket, loan.is_npl),
             "installments": list(loan.installments.order_by("number").values_list("number", "state")),
             "ledger": {code: balance for code, balance in account_balances(loan_id=loan_id).items() if balance},
         }
@@ -142,9 +142,9 @@ def test_a_worker_killed_mid_chunk_leaves_the_chunk_to_a_new_worker_and_the_book
         with transaction.atomic():
             with monkeypatch.context() as eager:
                 eager.setattr(settings, "CELERY_TASK_ALWAYS_EAGER", True)
-                close_two_days_on = build_book()
+                same_loans = build_book()
                 close_two_days()
-                uninterrupted = book_state(close_two_days_on)
+                uninterrupted = book_state(same_loans)
             raise Rollback
 
     loans = build_book()
