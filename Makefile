@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench-quotes clean
+.PHONY: run serve test lint bench-quotes clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -24,6 +24,17 @@ run: $(VENV)/.installed
 	$(PY) manage.py ensure_demo_admin
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The production process model (Procfile: gunicorn, Celery workers, beat) under honcho, on PostgreSQL and Redis.
+SERVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending
+SERVE_BROKER_URL ?= redis://127.0.0.1:6379/0
+
+serve: $(VENV)/.installed-dev
+	export DATABASE_URL="$${DATABASE_URL:-$(SERVE_DATABASE_URL)}" CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(SERVE_BROKER_URL)}" \
+		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" && \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py ensure_demo_admin && \
+	exec honcho start -p $(PORT)
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest

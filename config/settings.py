@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.local_secrets import load_or_create
+from core.cutoff import cutoff_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -217,7 +218,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lending partner API",
     "DESCRIPTION": "Partner REST API v1: borrowers, credit lines, quotes with APR, drawdowns, loans, repayments. "
-    "Money is a decimal string in CNY; errors are {\"error\": {\"code\", \"message\", \"fields\"}}.",
+    'Money is a decimal string in CNY; errors are {"error": {"code", "message", "fields"}}.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
@@ -239,10 +240,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else None
 )
-CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
+# Redis hands a task whose worker died before acknowledging it to another worker after this many seconds
+# (RabbitMQ does at once). Queues, routes, limits, retries and the beat schedule: config/celery.py.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 3600)}
+# Business date D is closed by beat at the first CLOSE_OF_DAY_CUTOFF (HH:MM, Asia/Shanghai) after noon on D.
+CLOSE_OF_DAY_CUTOFF = os.environ.get("CLOSE_OF_DAY_CUTOFF", "00:30")
+try:
+    cutoff_parse(CLOSE_OF_DAY_CUTOFF)
+except ValueError as error:
+    raise ImproperlyConfigured(f"CLOSE_OF_DAY_CUTOFF: {error}") from None
 # Without a broker, close-of-day chunks can run on this many threads, each with its own database connection
 # (PostgreSQL only), so that one chunk's Python overlaps another's database waits. One by default: on the
 # shared 2-core benchmark machine two threads helped at 200,000 loans but not at 1,000,000 (bench/RESULTS.md).

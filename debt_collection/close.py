@@ -47,8 +47,16 @@ def _paid_towards() -> Subquery:
 
 
 @close_step("collections.promises", order=500)
-@transaction.atomic
 def promises_settle(*, business_date: date, progress) -> dict:
+    return promises_review(business_date=business_date, break_due=True)
+
+
+@transaction.atomic
+def promises_review(*, business_date: date, break_due: bool) -> dict:
+    """Settle the pending promises that the payments so far keep; with `break_due`, break those due and unpaid.
+
+    During the day (beat's promise checks) nothing is broken: the debtor may still pay before the close.
+    """
     paid_today = Repayment.objects.filter(value_date=business_date).values("loan__credit_line__borrower_id")
     promises = list(
         PromiseToPay.objects.select_for_update(of=("self",))
@@ -64,7 +72,7 @@ def promises_settle(*, business_date: date, progress) -> dict:
         if paid >= promise.amount:
             promise.state = PromiseToPay.State.KEPT
             kept += 1
-        elif promise.due_date <= business_date:
+        elif break_due and promise.due_date <= business_date:
             promise.state = PromiseToPay.State.BROKEN
             broken += 1
         else:

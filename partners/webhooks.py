@@ -177,6 +177,7 @@ def on_applications_decided(sender, application_ids, **kwargs):
         ],
     )
 
+
 def on_credit_line_changes(sender, change_ids, **kwargs):
     rows = (
         CreditLineChange.objects.filter(
@@ -280,10 +281,19 @@ def webhook_event_deliver(*, event_id: int, now: datetime | None = None) -> Webh
         return event
 
 
+def webhook_events_due_ids(*, now: datetime, limit: int | None = None) -> list[int]:
+    """Pending events whose next attempt is due, oldest first (at most `limit`)."""
+    due = (
+        WebhookEvent.objects.filter(state=WebhookEvent.State.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    return list(due[:limit] if limit else due)
+
+
 def webhook_events_deliver_due(*, now: datetime | None = None) -> int:
     """Attempt every pending event that is due; returns how many were attempted."""
     now = now or timezone.now()
-    ids = WebhookEvent.objects.filter(state=WebhookEvent.State.PENDING, next_attempt_at__lte=now).values_list(
-        "pk", flat=True
+    return sum(
+        webhook_event_deliver(event_id=event_id, now=now) is not None for event_id in webhook_events_due_ids(now=now)
     )
-    return sum(webhook_event_deliver(event_id=event_id, now=now) is not None for event_id in list(ids))

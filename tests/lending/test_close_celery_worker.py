@@ -17,6 +17,7 @@ from django.db.models import Count
 
 import core.close
 import lending.close
+from config.celery import QUEUES
 from config.celery import app as celery_app
 from core.close import day_close
 from ledger.models import JournalEntry
@@ -104,7 +105,7 @@ def worker(broker, tmp_path):
         process = subprocess.Popen(
             [
                 str(BASE_DIR / ".venv" / "bin" / "celery"),
-                "-A", "config", "worker", "--pool=solo", "--concurrency=1", "-Q", "celery",
+                "-A", "config", "worker", "--pool=solo", "--concurrency=1", "-Q", ",".join(QUEUES),
                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
             ],
             cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
