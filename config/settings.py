@@ -6,6 +6,7 @@ CELERY_BROKER_URL for real workers, and DEBUG=0 with SECRET_KEY,
 ALLOWED_HOSTS and the PII keys for production.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -183,6 +184,11 @@ LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS") or 900)
 # /metrics (core/metrics.py): a bearer token, or these client networks (loopback only by default).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_network!r} is not an address or network") from None
 
 
 # --- Personal data encryption (see core/pii.py) ---------------------------

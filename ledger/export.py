@@ -36,9 +36,16 @@ ANCHOR_BATCH = 500
 def export_range_check(*, date_from: date, date_to: date) -> None:
     if date_from > date_to:
         raise DomainError("range_reversed", "--from must not be after --to", field="from")
-    last_sealed = DaySeal.objects.aggregate(last=Max("business_date"))["last"]
+    sealed = DaySeal.objects.aggregate(first=Min("business_date"), last=Max("business_date"))
+    first_sealed, last_sealed = sealed["first"], sealed["last"]
     if last_sealed is None:
         raise DomainError("nothing_sealed", "no business day is sealed yet: close a day first", field="to")
+    if date_from < first_sealed:
+        raise DomainError(
+            "before_first_day",
+            f"must not be before the first sealed business date {first_sealed.isoformat()}",
+            field="from",
+        )
     if date_to > last_sealed:
         raise DomainError(
             "day_not_sealed",
@@ -62,7 +69,7 @@ def ledger_export_records(*, date_from: date, date_to: date) -> Iterator[dict]:
         "genesis_hash": GENESIS_HASH,
         "hashing": "see ledger/hashing.py: sha256 over canonical JSON of each entry; seals chain day digests",
     }
-    yield from _chain_anchors(entries, date_from)
+    yield from _chain_anchors(entries)
     previous_seal = DaySeal.objects.filter(business_date__lt=date_from).order_by("-business_date").first()
     yield {
         "type": "seal_anchor",
@@ -88,7 +95,7 @@ def ledger_export_records(*, date_from: date, date_to: date) -> Iterator[dict]:
     yield {"type": "trailer", **counts}
 
 
-def _chain_anchors(entries, date_from: date) -> Iterator[dict]:
+def _chain_anchors(entries) -> Iterator[dict]:
     firsts = entries.values("chain").annotate(first=Min("sequence")).filter(first__gt=1).order_by("chain")
     batch: list[tuple[str, int]] = []
     for row in firsts.iterator(chunk_size=BATCH):

@@ -187,6 +187,11 @@ def test_an_open_day_cannot_be_exported_and_no_file_is_written(book, tmp_path):
     assert not out.exists()
 
 
+def test_a_range_starting_before_the_first_sealed_day_is_refused(book):
+    with pytest.raises(CommandError, match="before the first sealed business date 2031-01-30"):
+        call_command("export_ledger", "--from", "2031-01-01", "--to", DAY_TWO.isoformat())
+
+
 def test_a_reversed_range_is_refused(book):
     with pytest.raises(CommandError, match="--from must not be after --to"):
         call_command("export_ledger", "--from", DAY_TWO.isoformat(), "--to", DAY_ONE.isoformat())

@@ -118,3 +118,9 @@ logging.getLogger("lending.demo").warning("borrower %s called from %s", "1101011
         "-",
         "-",
     )
+
+
+def test_a_malformed_metrics_allow_list_is_refused_at_start_not_at_the_first_scrape():
+    assert "METRICS_ALLOWED_IPS: 'intranet' is not an address or network" in _refusal(
+        METRICS_ALLOWED_IPS="10.0.0.0/8,intranet"
+    )
