@@ -6,6 +6,7 @@ CELERY_BROKER_URL for real workers, and DEBUG=0 with SECRET_KEY,
 ALLOWED_HOSTS and the PII keys for production.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -52,7 +53,10 @@ def secret(name: str) -> str:
 
 
 SECRET_KEY = secret("SECRET_KEY")
-if not DEBUG and (SECRET_KEY.startswith(("dev-", "django-insecure")) or len(SECRET_KEY) < 50):
+# The rule of Django's own deploy check (security.W009), made fatal: at least 50 characters, 5 distinct.
+if not DEBUG and (
+    SECRET_KEY.startswith(("dev-", "django-insecure")) or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5
+):
     raise ImproperlyConfigured("SECRET_KEY is a development or too-short key; set a strong one")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
@@ -79,6 +83,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every later log line of the request carries its id, and metrics time the whole request.
+    "core.request_context.RequestIdMiddleware",
+    "core.metrics.ApiMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -160,6 +167,29 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A proxy that marks TLS with another header: SECURE_PROXY_SSL_HEADER="X-Forwarded-Ssl: on".
+    if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+        _header, _, _value = os.environ["SECURE_PROXY_SSL_HEADER"].partition(":")
+        if not _header.strip() or not _value.strip():
+            raise ImproperlyConfigured(
+                "SECURE_PROXY_SSL_HEADER is 'Header-Name: value', e.g. 'X-Forwarded-Proto: https'"
+            )
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header.strip().upper().replace("-", "_"), _value.strip())
+    # Load balancers probe over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# Admin login lock-out (core/login_throttle.py): this many failures per (username, address) lock it this long.
+LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES") or 5)
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS") or 900)
+
+# /metrics (core/metrics.py): a bearer token, or these client networks (loopback only by default).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_network!r} is not an address or network") from None
 
 
 # --- Personal data encryption (see core/pii.py) ---------------------------
@@ -259,9 +289,28 @@ CLOSE_CHUNK_THREADS = int(os.environ.get("CLOSE_CHUNK_THREADS") or 1)
 # The first business date of a new installation; afterwards the stored date rules.
 BUSINESS_DATE_START = os.environ.get("BUSINESS_DATE_START", "")
 
+# JSON lines in production (one object per line with request id and partner), readable text in development;
+# personal data is masked by a filter on the handler either way (core/log_format.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'text', got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "pii_mask": {"()": "core.log_format.PiiMaskFilter"},
+        "request_context": {"()": "core.log_format.RequestContextFilter"},
+    },
+    "formatters": {
+        "json": {"()": "core.log_format.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(partner)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context", "pii_mask"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

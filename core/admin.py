@@ -1,7 +1,11 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_login import ThrottledAdminAuthenticationForm
 from core.models import BusinessCalendar, CloseStepRun
+
+# Repeated failed logins lock a (username, address) pair out: see core/login_throttle.py.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(BusinessCalendar)

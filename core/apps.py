@@ -9,3 +9,5 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Each app's close.py registers its close-of-day steps with core.close.
         autodiscover_modules("close")
+        # Connects the failed-login counter to django.contrib.auth's signals.
+        from core import login_throttle  # noqa: F401

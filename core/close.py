@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from core import metrics
 from core.business_date import business_date_advance, business_date_current, business_date_lock_for_close
 from core.errors import DomainError
 from core.locks import CLOSE_RUN_LOCK, advisory_try_lock, advisory_unlock
@@ -179,7 +180,8 @@ def _run_step(step: CloseStep, business_date: date, progress: Progress) -> None:
     record.save(update_fields=["attempts", "started_at"])
     progress.step_started(business_date, step.name)
 
-    detail = step.run(business_date=business_date, progress=progress) or {}
+    with metrics.CLOSE_STEP_SECONDS.labels(step.name).time():
+        detail = step.run(business_date=business_date, progress=progress) or {}
 
     record.status = CloseStepRun.Status.FINISHED
     record.finished_at = timezone.now()
@@ -191,6 +193,7 @@ def _run_step(step: CloseStep, business_date: date, progress: Progress) -> None:
 def day_close(*, business_date: date, progress: Progress | None = None) -> date:
     """Close `business_date` (which must be the open date) and return the new open date."""
     progress = progress or SilentProgress()
+    started = time.perf_counter()
     with _only_one_close():
         if business_date != business_date_current():
             raise DomainError(
@@ -208,6 +211,7 @@ def day_close(*, business_date: date, progress: Progress | None = None) -> date:
                 if step.final:
                     _run_step(step, business_date, progress)
             open_date = business_date_advance(calendar=calendar, closed_date=business_date)
+    metrics.CLOSE_DAY_SECONDS.observe(time.perf_counter() - started)
     progress.day_finished(business_date, open_date)
     return open_date
 

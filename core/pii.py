@@ -39,6 +39,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 __all__ = [
     "PiiDecryptionError",
+    "active_key_id",
     "decrypt",
     "encrypt",
     "generate_key",
@@ -73,7 +74,7 @@ def encrypt(plaintext: str) -> str:
     """Encrypt `plaintext` under the active key; returns `"<key_id>:<urlsafe-b64>"`."""
     if not isinstance(plaintext, str):
         raise TypeError(f"encrypt() takes str, not {type(plaintext).__name__}")
-    key_id = _active_key_id()
+    key_id = active_key_id()
     aead = _aead(key_id, _encryption_keys()[key_id])
     nonce = secrets.token_bytes(NONCE_BYTES)
     ciphertext = aead.encrypt(nonce, plaintext.encode("utf-8"), _aad(key_id))
@@ -117,7 +118,7 @@ def needs_reencryption(token: str) -> bool:
     Raises `PiiDecryptionError` for a malformed token; does not decrypt.
     """
     key_id, _ = _parse_token(token)
-    return key_id != _active_key_id()
+    return key_id != active_key_id()
 
 
 def lookup_hash(value: str) -> str:
@@ -169,7 +170,8 @@ def _encryption_keys() -> dict[str, str]:
     return keys
 
 
-def _active_key_id() -> str:
+def active_key_id() -> str:
+    """The id of the key that encrypts new values (`PII_ACTIVE_KEY_ID`)."""
     key_id = getattr(settings, "PII_ACTIVE_KEY_ID", None)
     if key_id not in _encryption_keys():
         raise ImproperlyConfigured("PII_ACTIVE_KEY_ID must name one of PII_ENCRYPTION_KEYS")

@@ -24,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from core import metrics
 from lending.models import CreditLineChange, Installment, Loan
 from partners.models import WebhookAttempt, WebhookEvent
 from underwriting.models import Application
@@ -260,6 +261,8 @@ def webhook_event_deliver(*, event_id: int, now: datetime | None = None) -> Webh
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         succeeded = status is not None and 200 <= status < 300
+        if not succeeded:
+            metrics.WEBHOOK_FAILURES.labels(event.type).inc()
         event.attempts += 1
         WebhookAttempt.objects.create(
             event=event, number=event.attempts, url=endpoint.url, attempted_at=now, status_code=status,

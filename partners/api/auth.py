@@ -17,6 +17,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import BaseThrottle
 
+from core.request_context import partner_code_set
 from lending.models import Partner
 from partners.models import ApiKey, PartnerApiSettings
 from partners.services import api_key_authenticate
@@ -52,6 +53,7 @@ class BearerKeyAuthentication(BaseAuthentication):
         if api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_RESOLUTION:
             api_key.last_used_at = now
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        partner_code_set(api_key.partner.code)
         return PartnerPrincipal(partner=api_key.partner, api_key=api_key), api_key
 
     def authenticate_header(self, request):
