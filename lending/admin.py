@@ -362,8 +362,29 @@ def _identifier_hashes(term: str) -> dict[str, str]:
     return hashes
 
 
+class BorrowerIdentifierSearchMixin:
+    """The search box also finds an exact national id, mobile or credit code, by its keyed hash.
+
+    The typed value is normalised and hashed; it is never stored or compared in clear.
+    `borrower_path` is the lookup from this admin's model to its borrower ("" on the borrower itself).
+    """
+
+    borrower_path = ""
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        hashes = _identifier_hashes(search_term.strip()) if search_term.strip() else {}
+        if hashes:
+            prefix = f"{self.borrower_path}__" if self.borrower_path else ""
+            by_identifier = Q()
+            for field, value in hashes.items():
+                by_identifier |= Q(**{prefix + field: value})
+            results = results | queryset.filter(by_identifier)
+        return results, may_have_duplicates
+
+
 @admin.register(Borrower)
-class BorrowerAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class BorrowerAdmin(BorrowerIdentifierSearchMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["id", "name", "kind", "identifier", "mobile_masked", "partner", "created_at"]
     list_filter = ["kind", "partner"]
     list_select_related = ["partner"]
@@ -404,16 +425,6 @@ class BorrowerAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         today = business_date_current()
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
-    def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        hashes = _identifier_hashes(search_term.strip()) if search_term.strip() else {}
-        if hashes:
-            by_identifier = Q()
-            for field, value in hashes.items():
-                by_identifier |= Q(**{field: value})
-            results = results | queryset.filter(by_identifier)
-        return results, may_have_duplicates
-
     def get_historical_record_context_helper(self, request, historical_record):
         return BorrowerHistoryContextHelper(self.model, historical_record)
 
@@ -444,7 +455,8 @@ def _line_transition(name: str, label: str, done: str, service: str) -> Transiti
 
 
 @admin.register(CreditLine)
-class CreditLineAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class CreditLineAdmin(BorrowerIdentifierSearchMixin, TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    borrower_path = "borrower"
     list_display = [
         "id",
         "borrower",
@@ -460,6 +472,7 @@ class CreditLineAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdm
     list_filter = ["state", "product", "borrower__partner"]
     list_select_related = ["borrower__partner", "product"]
     search_fields = ["=id", "borrower__name"]
+    search_help_text = _("Line id, borrower name, or an exact national id, mobile number or credit code.")
     date_hierarchy = "valid_from"
     fields = [
         "borrower",
@@ -532,7 +545,8 @@ class RepaymentInline(ReadOnlyInline):
 
 
 @admin.register(Loan)
-class LoanAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class LoanAdmin(BorrowerIdentifierSearchMixin, TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    borrower_path = "credit_line__borrower"
     list_display = [
         "number",
         "borrower",
@@ -547,10 +561,11 @@ class LoanAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     ]
     list_filter = ["state", "credit_line__product", "credit_line__borrower__partner", "disbursed_on"]
     list_select_related = ["credit_line__borrower__partner", "credit_line__product"]
-    search_fields = ["number", "=idempotency_key"]
+    search_fields = ["number", "credit_line__borrower__name", "=idempotency_key"]
+    search_help_text = _("Loan number, borrower name, or an exact national id, mobile number or credit code.")
     date_hierarchy = "requested_on"
     fieldsets = [
-        (None, {"fields": ["number", "credit_line", "borrower", "state"]}),
+        (None, {"fields": ["number", "credit_line", "borrower", "state", "related_links"]}),
         (
             _("Contract"),
             {
@@ -585,6 +600,7 @@ class LoanAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
         "credit_line",
         "borrower",
         "state",
+        "related_links",
         "principal",
         "term_months",
         "method",
@@ -637,6 +653,22 @@ class LoanAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     @admin.display(description=_("Total outstanding"))
     def total_outstanding(self, loan):
         return loan.total_outstanding
+
+    @admin.display(description=_("Related"))
+    def related_links(self, loan):
+        # By admin URL name only: collections and insurance sit above lending and are not imported here.
+        name = self.admin_site.name
+        return format_html(
+            '<a href="{}?borrower__id__exact={}">{}</a> · <a href="{}?q={}">{}</a> · <a href="{}">{}</a>',
+            reverse(f"{name}:collections_collectioncase_changelist"),
+            loan.credit_line.borrower_id,
+            _("Collection cases and contact log"),
+            reverse(f"{name}:insurance_insuranceclaim_changelist"),
+            loan.number,
+            _("Insurance claim"),
+            reverse(f"{name}:lending_loan_history", args=[loan.pk]),
+            _("Full history"),
+        )
 
 
 @admin.register(Installment)
