@@ -37,6 +37,8 @@ from lending.models import (
     CreditLineChange,
     Installment,
     Loan,
+    LoanBucketChange,
+    LoanRestructure,
     Partner,
     Product,
     Repayment,
@@ -814,3 +816,43 @@ class RepaymentAllocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("Total"))
     def total(self, allocation):
         return allocation.total
+
+
+# --- change records (append-only) --------------------------------------------------------
+
+
+@admin.register(CreditLineChange)
+class CreditLineChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["credit_line", "field", "old_value", "new_value", "reason", "actor", "business_date"]
+    list_filter = ["field", "business_date"]
+    list_select_related = ["credit_line", "actor"]
+    search_fields = ["=credit_line__id", "credit_line__borrower__name", "reason"]
+    date_hierarchy = "business_date"
+    fields = ["credit_line", "field", "old_value", "new_value", "reason", "actor", "business_date", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(LoanBucketChange)
+class LoanBucketChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["loan", "business_date", "from_bucket", "to_bucket", "dpd"]
+    list_filter = ["to_bucket", "from_bucket", "business_date"]
+    list_select_related = ["loan"]
+    search_fields = ["loan__number"]
+    date_hierarchy = "business_date"
+    fields = ["loan", "business_date", "from_bucket", "to_bucket", "dpd"]
+    readonly_fields = fields
+
+
+@admin.register(LoanRestructure)
+class LoanRestructureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["loan", "business_date", "term_months", "principal_before", "principal_after", "actor"]
+    list_filter = ["capitalised", "business_date"]
+    list_select_related = ["loan", "actor"]
+    search_fields = ["loan__number", "reason"]
+    date_hierarchy = "business_date"
+    fields = [
+        "loan", "business_date", "term_months", "capitalised", "principal_before", "principal_after",
+        "capitalised_interest", "capitalised_fee", "capitalised_penalty", "first_new_installment", "journal_entry",
+        "reason", "actor", "created_at",
+    ]  # fmt: skip
+    readonly_fields = fields

@@ -127,8 +127,10 @@ ROLES = (
     Role(
         "finance",
         _("Finance"),
-        _("Sees the ledger, loans and insurance; reverses repayments, disburses or cancels loans, keeps insurers, "
-          "policies and funders."),
+        _(
+            "Sees the ledger, loans and insurance; reverses repayments, disburses or cancels loans, keeps insurers, "
+            "policies and funders."
+        ),
         view_apps=("core", "ledger", "lending", "insurance"),
         perms=(
             "lending.change_repayment",
