@@ -67,7 +67,7 @@ class PartnerAdmin(LendingPartnerAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(SimpleHistoryAdmin):
     list_display = ["prefix", "partner", "label", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["partner", ("revoked_at", admin.EmptyFieldListFilter)]
     readonly_fields = ["partner", "prefix", "label", "created_at", "last_used_at", "revoked_at"]

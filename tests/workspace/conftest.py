@@ -153,11 +153,14 @@ def _close_to(day: date) -> None:
     """Open `day`: close every busy day, skip the quiet stretches to the next due date."""
     while (current := business_date_current()) < day:
         open_loans = [Loan.State.CURRENT, Loan.State.OVERDUE]
-        busy = Installment.objects.filter(
-            loan__state__in=open_loans, state__in=[Installment.State.DUE, Installment.State.OVERDUE]
-        ).exists() or Installment.objects.filter(
-            loan__state__in=open_loans, state=Installment.State.SCHEDULED, due_date__lte=current
-        ).exists()
+        busy = (
+            Installment.objects.filter(
+                loan__state__in=open_loans, state__in=[Installment.State.DUE, Installment.State.OVERDUE]
+            ).exists()
+            or Installment.objects.filter(
+                loan__state__in=open_loans, state=Installment.State.SCHEDULED, due_date__lte=current
+            ).exists()
+        )
         if busy:
             days_close_until(until=current)
             continue
