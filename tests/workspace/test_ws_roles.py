@@ -129,3 +129,21 @@ def test_the_work_screens_on_the_home_page_follow_the_role(client, role_user):
         page = client.get(reverse("admin:index")).content.decode()
         shown = {link for link in every if f'id="{link}"' in page}
         assert shown == links, group
+
+
+def test_the_demo_has_one_staff_user_per_role_and_only_in_development(db, settings):
+    from django.contrib.auth import get_user_model
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("ensure_demo_staff", verbosity=0)
+    settings.DEBUG = True
+    call_command("ensure_demo_staff", verbosity=0)
+    call_command("ensure_demo_staff", verbosity=0)
+    staff = get_user_model().objects.filter(is_staff=True)
+    assert {user.groups.get().name for user in staff} == {group.name for group in Group.objects.all()}
+    analyst = staff.get(username="analyst")
+    assert not analyst.is_superuser and analyst.check_password("lending-demo")
+    assert not analyst.has_perm("workspace.reveal_pii")
+    assert hasattr(staff.get(username="collector"), "collector_profile")

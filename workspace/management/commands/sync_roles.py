@@ -13,5 +13,6 @@ class Command(DomainCommand):
         problems = roles_sync()
         if problems:
             raise CommandError(f"permissions named by a role do not exist: {problems}")
-        groups = [role.group for role in ROLES]
-        self.emit(options, {"groups": groups}, f"{len(groups)} role groups in sync: {', '.join(groups)}\n")
+        roles = {role.group: f"{role.title}: {role.summary}" for role in ROLES}
+        text = "".join(f"{group} — {description}\n" for group, description in roles.items())
+        self.emit(options, {"groups": roles}, f"{len(roles)} role groups in sync:\n{text}")
