@@ -32,7 +32,7 @@ from debt_collection.models import (
 )
 from debt_collection.selectors import case_next_contact, cases_by_priority
 from debt_collection.services import case_escalate, cases_reassign, collectors, contact_attempt_log
-from lending.admin import ReadOnlyAdminMixin
+from lending.admin import BorrowerIdentifierSearchMixin, ReadOnlyAdminMixin
 from lending.models import Installment, Loan
 
 # One-click buttons on the case page: (channel, outcome, label).
@@ -110,14 +110,16 @@ class AssignmentInline(ReadOnlyInline):
 
 
 @admin.register(CollectionCase)
-class CollectionCaseAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class CollectionCaseAdmin(BorrowerIdentifierSearchMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     change_form_template = "admin/collections/collectioncase/change_form.html"
+    borrower_path = "borrower"
     list_display = [
         "pk", "borrower", "state", "bucket", "queue", "collector", "amount_overdue", "promise_due", "opened_on",
     ]  # fmt: skip
-    list_filter = [AssignedFilter, "state", "queue", "bucket"]
+    list_filter = [AssignedFilter, "state", "queue", "bucket", "borrower__partner", "opened_on"]
     list_select_related = ["borrower", "collector"]
-    search_fields = ["borrower__name"]
+    search_fields = ["borrower__name", "borrower__credit_lines__loans__number"]
+    search_help_text = _("Borrower name, loan number, or an exact national id, mobile number or credit code.")
     actions = ["reassign"]
     fields = [
         "borrower", "state", "bucket", "queue", "collector", "time_zone", "opened_on", "closed_on", "paused_until",

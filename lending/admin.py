@@ -555,19 +555,30 @@ class LoanAdmin(BorrowerIdentifierSearchMixin, TransitionAdminMixin, ReadOnlyAdm
         "partner",
         "product",
         "state",
+        "dpd_bucket",
+        "is_npl",
         "principal",
         "principal_outstanding",
         "total_outstanding",
         "requested_on",
         "disbursed_on",
     ]
-    list_filter = ["state", "credit_line__product", "credit_line__borrower__partner", "disbursed_on"]
+    list_filter = [
+        "state",
+        "dpd_bucket",
+        "is_npl",
+        "credit_line__product",
+        "credit_line__borrower__partner",
+        "disbursed_on",
+        "overdue_since",
+    ]
     list_select_related = ["credit_line__borrower__partner", "credit_line__product"]
     search_fields = ["number", "credit_line__borrower__name", "=idempotency_key"]
     search_help_text = _("Loan number, borrower name, or an exact national id, mobile number or credit code.")
     date_hierarchy = "requested_on"
     fieldsets = [
         (None, {"fields": ["number", "credit_line", "borrower", "state", "related_links"]}),
+        (_("Delinquency"), {"fields": ["dpd_bucket", "is_npl", "overdue_since"]}),
         (
             _("Contract"),
             {
@@ -603,6 +614,9 @@ class LoanAdmin(BorrowerIdentifierSearchMixin, TransitionAdminMixin, ReadOnlyAdm
         "borrower",
         "state",
         "related_links",
+        "dpd_bucket",
+        "is_npl",
+        "overdue_since",
         "principal",
         "term_months",
         "method",

@@ -126,3 +126,14 @@ def test_masked_values_never_leak_to_a_user_without_reveal(client, role_user, bo
     assert detail.status_code == 200
     assert known_ids["national_id"] not in detail.content.decode()
     assert borrower.national_id_masked in client.get(pages[1]).content.decode()
+
+
+def test_a_typed_national_id_finds_the_collection_case_and_the_claim(client, role_user, book, known_ids):
+    loan = book["loan"]
+    client.force_login(role_user("auditors"))
+    cases = client.get(reverse("admin:collections_collectioncase_changelist"), {"q": known_ids["national_id"]})
+    claims = client.get(reverse("admin:insurance_insuranceclaim_changelist"), {"q": known_ids["national_id"]})
+    by_number = client.get(reverse("admin:collections_collectioncase_changelist"), {"q": loan.number})
+    assert [case.borrower_id for case in cases.context["cl"].result_list] == [loan.credit_line.borrower_id]
+    assert [claim.coverage.loan_id for claim in claims.context["cl"].result_list] == [loan.pk]
+    assert [case.borrower_id for case in by_number.context["cl"].result_list] == [loan.credit_line.borrower_id]
