@@ -26,11 +26,13 @@ from debt_collection.models import (
     CollectorProfile,
     ContactAttempt,
     Escalation,
+    HardshipRecord,
     PromiseToPay,
+    Recovery,
 )
 from debt_collection.selectors import case_next_contact, cases_by_priority
 from debt_collection.services import case_escalate, cases_reassign, collectors, contact_attempt_log
-from lending.admin import ReadOnlyAdminMixin
+from lending.admin import BorrowerIdentifierSearchMixin, ReadOnlyAdminMixin
 from lending.models import Installment, Loan
 
 # One-click buttons on the case page: (channel, outcome, label).
@@ -108,14 +110,16 @@ class AssignmentInline(ReadOnlyInline):
 
 
 @admin.register(CollectionCase)
-class CollectionCaseAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class CollectionCaseAdmin(BorrowerIdentifierSearchMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     change_form_template = "admin/collections/collectioncase/change_form.html"
+    borrower_path = "borrower"
     list_display = [
         "pk", "borrower", "state", "bucket", "queue", "collector", "amount_overdue", "promise_due", "opened_on",
     ]  # fmt: skip
-    list_filter = [AssignedFilter, "state", "queue", "bucket"]
+    list_filter = [AssignedFilter, "state", "queue", "bucket", "borrower__partner", "opened_on"]
     list_select_related = ["borrower", "collector"]
-    search_fields = ["borrower__name"]
+    search_fields = ["borrower__name", "borrower__credit_lines__loans__number"]
+    search_help_text = _("Borrower name, loan number, or an exact national id, mobile number or credit code.")
     actions = ["reassign"]
     fields = [
         "borrower", "state", "bucket", "queue", "collector", "time_zone", "opened_on", "closed_on", "paused_until",
@@ -282,3 +286,47 @@ class PromiseToPayAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 class ContactAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["case", "attempted_at", "channel", "outcome", "party", "collector"]
     list_filter = ["channel", "outcome", "party"]
+
+
+@admin.register(CaseAssignment)
+class CaseAssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["case", "business_date", "collector", "previous_collector", "queue", "reason", "actor"]
+    list_filter = ["queue", "business_date"]
+    list_select_related = ["case__borrower", "collector", "previous_collector", "actor"]
+    search_fields = ["case__borrower__name", "collector__username"]
+    date_hierarchy = "business_date"
+    fields = ["case", "business_date", "collector", "previous_collector", "queue", "reason", "actor", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(HardshipRecord)
+class HardshipRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["case", "kind", "business_date", "pause_until", "requested_by", "approved_by"]
+    list_filter = ["kind", "business_date"]
+    list_select_related = ["case__borrower", "requested_by", "approved_by"]
+    search_fields = ["case__borrower__name", "reason"]
+    date_hierarchy = "business_date"
+    fields = ["case", "kind", "reason", "requested_by", "approved_by", "business_date", "pause_until", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["case", "kind", "agency", "business_date", "actor"]
+    list_filter = ["kind", "business_date"]
+    list_select_related = ["case__borrower", "actor"]
+    search_fields = ["case__borrower__name", "agency", "reason"]
+    date_hierarchy = "business_date"
+    fields = ["case", "kind", "agency", "reason", "actor", "business_date", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Recovery)
+class RecoveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["case", "loan", "amount", "business_date", "source_reference", "actor"]
+    list_filter = ["business_date"]
+    list_select_related = ["case__borrower", "loan", "actor"]
+    search_fields = ["loan__number", "=source_reference", "case__borrower__name"]
+    date_hierarchy = "business_date"
+    fields = ["case", "loan", "amount", "business_date", "source_reference", "journal_entry", "actor", "created_at"]
+    readonly_fields = fields

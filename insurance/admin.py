@@ -48,7 +48,14 @@ from insurance.selectors import (
 )
 from insurance.services import claims
 from insurance.services.policies import policy_transition
-from lending.admin import ConfigurationAdmin, ReadOnlyAdminMixin, ReadOnlyInline, Transition, TransitionAdminMixin
+from lending.admin import (
+    BorrowerIdentifierSearchMixin,
+    ConfigurationAdmin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    Transition,
+    TransitionAdminMixin,
+)
 
 
 def _csv_response(columns, rows, filename: str) -> HttpResponse:
@@ -195,7 +202,8 @@ class CoverageMovementInline(ReadOnlyInline):
 
 
 @admin.register(Coverage)
-class CoverageAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class CoverageAdmin(BorrowerIdentifierSearchMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    borrower_path = "loan__credit_line__borrower"
     list_display = ["loan", "policy", "policy_year", "enrolled_on", "insured_principal", "state", "compensated_on"]
     list_filter = ["state", "policy__insurer", "policy", "policy_year"]
     list_select_related = ["loan", "policy__insurer"]
@@ -210,13 +218,15 @@ def _claim_transition(name: str, label: str, done: str, run, **options) -> Trans
 
 
 @admin.register(InsuranceClaim)
-class InsuranceClaimAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class InsuranceClaimAdmin(BorrowerIdentifierSearchMixin, TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    borrower_path = "coverage__loan__credit_line__borrower"
     list_display = [
         "id", "loan", "policy", "state", "filed_on", "dpd_at_filing", "claimed_amount", "approved_amount", "paid_on",
     ]  # fmt: skip
     list_filter = ["state", "coverage__policy__insurer", "coverage__policy", "filed_on"]
     list_select_related = ["coverage__loan", "coverage__policy"]
-    search_fields = ["coverage__loan__number"]
+    search_fields = ["coverage__loan__number", "coverage__loan__credit_line__borrower__name"]
+    search_help_text = _("Loan number, borrower name, or an exact national id, mobile number or credit code.")
     date_hierarchy = "filed_on"
     transitions = (
         _claim_transition(

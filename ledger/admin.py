@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from ledger.models import Account, DaySeal, JournalEntry, JournalLine
+from ledger.models import Account, ChainHead, DaySeal, JournalEntry, JournalLine
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -59,3 +59,19 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 class DaySealAdmin(ReadOnlyAdmin):
     list_display = ["business_date", "entry_count", "digest", "sealed_at"]
     readonly_fields = ["business_date", "entry_count", "previous_digest", "digest", "sealed_at"]
+
+
+@admin.register(JournalLine)
+class JournalLineAdmin(ReadOnlyAdmin):
+    list_display = ["id", "entry", "account", "loan_id", "debit", "credit"]
+    list_filter = ["account", "entry__kind", "entry__business_date"]
+    list_select_related = ["entry", "account"]
+    search_fields = ["=loan_id", "entry__reference", "=entry__chain"]
+    readonly_fields = ["entry", "account", "loan_id", "debit", "credit"]
+
+
+@admin.register(ChainHead)
+class ChainHeadAdmin(ReadOnlyAdmin):
+    list_display = ["chain", "sequence", "hash"]
+    search_fields = ["chain"]
+    readonly_fields = ["chain", "sequence", "hash"]

@@ -37,6 +37,8 @@ from lending.models import (
     CreditLineChange,
     Installment,
     Loan,
+    LoanBucketChange,
+    LoanRestructure,
     Partner,
     Product,
     Repayment,
@@ -362,8 +364,29 @@ def _identifier_hashes(term: str) -> dict[str, str]:
     return hashes
 
 
+class BorrowerIdentifierSearchMixin:
+    """The search box also finds an exact national id, mobile or credit code, by its keyed hash.
+
+    The typed value is normalised and hashed; it is never stored or compared in clear.
+    `borrower_path` is the lookup from this admin's model to its borrower ("" on the borrower itself).
+    """
+
+    borrower_path = ""
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        hashes = _identifier_hashes(search_term.strip()) if search_term.strip() else {}
+        if hashes:
+            prefix = f"{self.borrower_path}__" if self.borrower_path else ""
+            by_identifier = Q()
+            for field, value in hashes.items():
+                by_identifier |= Q(**{prefix + field: value})
+            results = results | queryset.filter(by_identifier)
+        return results, may_have_duplicates
+
+
 @admin.register(Borrower)
-class BorrowerAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class BorrowerAdmin(BorrowerIdentifierSearchMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["id", "name", "kind", "identifier", "mobile_masked", "partner", "created_at"]
     list_filter = ["kind", "partner"]
     list_select_related = ["partner"]
@@ -404,16 +427,6 @@ class BorrowerAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         today = business_date_current()
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
-    def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        hashes = _identifier_hashes(search_term.strip()) if search_term.strip() else {}
-        if hashes:
-            by_identifier = Q()
-            for field, value in hashes.items():
-                by_identifier |= Q(**{field: value})
-            results = results | queryset.filter(by_identifier)
-        return results, may_have_duplicates
-
     def get_historical_record_context_helper(self, request, historical_record):
         return BorrowerHistoryContextHelper(self.model, historical_record)
 
@@ -444,7 +457,8 @@ def _line_transition(name: str, label: str, done: str, service: str) -> Transiti
 
 
 @admin.register(CreditLine)
-class CreditLineAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class CreditLineAdmin(BorrowerIdentifierSearchMixin, TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    borrower_path = "borrower"
     list_display = [
         "id",
         "borrower",
@@ -460,6 +474,7 @@ class CreditLineAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdm
     list_filter = ["state", "product", "borrower__partner"]
     list_select_related = ["borrower__partner", "product"]
     search_fields = ["=id", "borrower__name"]
+    search_help_text = _("Line id, borrower name, or an exact national id, mobile number or credit code.")
     date_hierarchy = "valid_from"
     fields = [
         "borrower",
@@ -532,25 +547,38 @@ class RepaymentInline(ReadOnlyInline):
 
 
 @admin.register(Loan)
-class LoanAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class LoanAdmin(BorrowerIdentifierSearchMixin, TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    borrower_path = "credit_line__borrower"
     list_display = [
         "number",
         "borrower",
         "partner",
         "product",
         "state",
+        "dpd_bucket",
+        "is_npl",
         "principal",
         "principal_outstanding",
         "total_outstanding",
         "requested_on",
         "disbursed_on",
     ]
-    list_filter = ["state", "credit_line__product", "credit_line__borrower__partner", "disbursed_on"]
+    list_filter = [
+        "state",
+        "dpd_bucket",
+        "is_npl",
+        "credit_line__product",
+        "credit_line__borrower__partner",
+        "disbursed_on",
+        "overdue_since",
+    ]
     list_select_related = ["credit_line__borrower__partner", "credit_line__product"]
-    search_fields = ["number", "=idempotency_key"]
+    search_fields = ["number", "credit_line__borrower__name", "=idempotency_key"]
+    search_help_text = _("Loan number, borrower name, or an exact national id, mobile number or credit code.")
     date_hierarchy = "requested_on"
     fieldsets = [
-        (None, {"fields": ["number", "credit_line", "borrower", "state"]}),
+        (None, {"fields": ["number", "credit_line", "borrower", "state", "related_links"]}),
+        (_("Delinquency"), {"fields": ["dpd_bucket", "is_npl", "overdue_since"]}),
         (
             _("Contract"),
             {
@@ -585,6 +613,10 @@ class LoanAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
         "credit_line",
         "borrower",
         "state",
+        "related_links",
+        "dpd_bucket",
+        "is_npl",
+        "overdue_since",
         "principal",
         "term_months",
         "method",
@@ -637,6 +669,22 @@ class LoanAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     @admin.display(description=_("Total outstanding"))
     def total_outstanding(self, loan):
         return loan.total_outstanding
+
+    @admin.display(description=_("Related"))
+    def related_links(self, loan):
+        # By admin URL name only: collections and insurance sit above lending and are not imported here.
+        name = self.admin_site.name
+        return format_html(
+            '<a href="{}?borrower__id__exact={}">{}</a> · <a href="{}?q={}">{}</a> · <a href="{}">{}</a>',
+            reverse(f"{name}:collections_collectioncase_changelist"),
+            loan.credit_line.borrower_id,
+            _("Collection cases and contact log"),
+            reverse(f"{name}:insurance_insuranceclaim_changelist"),
+            loan.number,
+            _("Insurance claim"),
+            reverse(f"{name}:lending_loan_history", args=[loan.pk]),
+            _("Full history"),
+        )
 
 
 @admin.register(Installment)
@@ -782,3 +830,43 @@ class RepaymentAllocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("Total"))
     def total(self, allocation):
         return allocation.total
+
+
+# --- change records (append-only) --------------------------------------------------------
+
+
+@admin.register(CreditLineChange)
+class CreditLineChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["credit_line", "field", "old_value", "new_value", "reason", "actor", "business_date"]
+    list_filter = ["field", "business_date"]
+    list_select_related = ["credit_line", "actor"]
+    search_fields = ["=credit_line__id", "credit_line__borrower__name", "reason"]
+    date_hierarchy = "business_date"
+    fields = ["credit_line", "field", "old_value", "new_value", "reason", "actor", "business_date", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(LoanBucketChange)
+class LoanBucketChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["loan", "business_date", "from_bucket", "to_bucket", "dpd"]
+    list_filter = ["to_bucket", "from_bucket", "business_date"]
+    list_select_related = ["loan"]
+    search_fields = ["loan__number"]
+    date_hierarchy = "business_date"
+    fields = ["loan", "business_date", "from_bucket", "to_bucket", "dpd"]
+    readonly_fields = fields
+
+
+@admin.register(LoanRestructure)
+class LoanRestructureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["loan", "business_date", "term_months", "principal_before", "principal_after", "actor"]
+    list_filter = ["capitalised", "business_date"]
+    list_select_related = ["loan", "actor"]
+    search_fields = ["loan__number", "reason"]
+    date_hierarchy = "business_date"
+    fields = [
+        "loan", "business_date", "term_months", "capitalised", "principal_before", "principal_after",
+        "capitalised_interest", "capitalised_fee", "capitalised_penalty", "first_new_installment", "journal_entry",
+        "reason", "actor", "created_at",
+    ]  # fmt: skip
+    readonly_fields = fields

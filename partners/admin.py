@@ -2,10 +2,20 @@
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
+from core import pii
 from lending.admin import PartnerAdmin as LendingPartnerAdmin
+from lending.admin import ReadOnlyAdminMixin
 from lending.models import Partner
-from partners.models import ApiKey, PartnerApiSettings, WebhookAttempt, WebhookEndpoint, WebhookEvent
+from partners.models import (
+    ApiKey,
+    IdempotencyRecord,
+    PartnerApiSettings,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from partners.services import api_key_revoke
 
 
@@ -32,6 +42,21 @@ class WebhookEndpointInline(admin.StackedInline):
     fields = ["url", "secret", "is_active"]
     can_delete = False
 
+    def get_fields(self, request, obj=None):
+        # The signing secret is for those who may change it; viewers (auditors, analysts) see it masked.
+        return self.fields if self.has_change_permission(request, obj) else ["url", "secret_masked", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if self.has_change_permission(request, obj) else ["url", "secret_masked", "is_active"]
+
+    @admin.display(description=_("Secret"))
+    def secret_masked(self, endpoint):
+        return _secret_masked(endpoint.secret)
+
+
+def _secret_masked(secret: str) -> str:
+    return pii.mask(secret, keep_start=0, keep_end=4) if secret else ""
+
 
 admin.site.unregister(Partner)
 
@@ -42,7 +67,7 @@ class PartnerAdmin(LendingPartnerAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(SimpleHistoryAdmin):
     list_display = ["prefix", "partner", "label", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["partner", ("revoked_at", admin.EmptyFieldListFilter)]
     readonly_fields = ["partner", "prefix", "label", "created_at", "last_used_at", "revoked_at"]
@@ -103,3 +128,42 @@ class WebhookAttemptAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PartnerApiSettings)
+class PartnerApiSettingsAdmin(SimpleHistoryAdmin):
+    """Also edited inline on the partner page; here for the list across partners and the history."""
+
+    list_display = ["partner", "requests_per_minute"]
+    list_select_related = ["partner"]
+    search_fields = ["partner__code", "partner__name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Read-only here (edited on the partner page); the signing secret is masked."""
+
+    list_display = ["partner", "url", "is_active"]
+    list_filter = ["is_active"]
+    list_select_related = ["partner"]
+    search_fields = ["partner__code", "partner__name", "url"]
+    fields = ["partner", "url", "secret_masked", "is_active"]
+    readonly_fields = fields
+
+    @admin.display(description=_("Secret"))
+    def secret_masked(self, endpoint):
+        return _secret_masked(endpoint.secret)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["partner", "key", "state", "status_code", "created_at", "expires_at"]
+    list_filter = ["state", "partner", "created_at"]
+    list_select_related = ["partner"]
+    search_fields = ["=key"]
+    date_hierarchy = "created_at"
+    fields = ["partner", "key", "fingerprint", "state", "status_code", "response_body", "created_at", "expires_at"]
+    readonly_fields = fields

@@ -20,7 +20,15 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.errors import DomainError
-from lending.admin import ChangeReasonForm, ConfigurationAdmin, ReadOnlyAdminMixin, ReadOnlyInline
+from lending.admin import (
+    BorrowerIdentifierSearchMixin,
+    ChangeReasonForm,
+    ConfigurationAdmin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    Transition,
+    TransitionAdminMixin,
+)
 from underwriting import monitoring, registry, services
 from underwriting.models import (
     Application,
@@ -31,6 +39,7 @@ from underwriting.models import (
     ModelVersion,
     RuleSettings,
 )
+from underwriting.selectors import application_awaits_second_approval
 
 
 class ApplicationReviewInline(ReadOnlyInline):
@@ -46,13 +55,35 @@ def _reasons_html(reasons):
     )
 
 
+SECOND_APPROVAL_PERMISSION = "underwriting.approve_second"
+
+
 @admin.register(Application)
-class ApplicationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ApplicationAdmin(BorrowerIdentifierSearchMixin, TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     change_form_template = "admin/underwriting/application_change_form.html"
-    list_display = ["id", "borrower", "partner", "state", "band", "pd", "offered_limit", "submitted_on"]
-    list_filter = ["state", "band", "automated_decision", "partner"]
-    list_select_related = ["borrower", "partner"]
+    borrower_path = "borrower"
+    list_display = [
+        "id", "borrower", "partner", "product", "state", "band", "pd", "requested_amount", "offered_limit",
+        "approvals", "submitted_on",
+    ]  # fmt: skip
+    list_filter = ["state", "band", "automated_decision", "partner", "product", "submitted_on"]
+    list_select_related = ["borrower", "partner", "product"]
+    search_fields = ["=id", "borrower__name", "=external_reference"]
+    search_help_text = _("Application id, borrower name, partner reference, or an exact national id or mobile.")
     date_hierarchy = "submitted_on"
+    transitions = (
+        Transition(
+            name="withdraw",
+            label=_("Withdraw"),
+            done=_("The application was withdrawn."),
+            applies=lambda application: (
+                application.state in {Application.State.SUBMITTED, Application.State.MANUAL_REVIEW}
+            ),
+            run=lambda application, given: services.application_withdraw(
+                application_id=application.pk, reason=given.reason, actor=given.actor
+            ),
+        ),
+    )
     inlines = [ApplicationReviewInline]
     fieldsets = [
         (None, {"fields": ["partner", "borrower", "product", "state", "requested_amount", "submitted_on"]}),
@@ -66,9 +97,20 @@ class ApplicationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
                 ]
             },
         ),
-        (_("Record"), {"fields": ["data_pretty", "features_pretty", "rule_results", "rule_inputs", "policy"]}),
+        (_("Record"), {"fields": ["data_pretty", "features_pretty", "rule_results_list", "rule_inputs", "policy"]}),
     ]  # fmt: skip
     readonly_fields = [field for _name, options in fieldsets for field in options["fields"]]
+
+    @admin.display(description=_("Rule results"))
+    def rule_results_list(self, application):
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><code>{}</code> {}</li>",
+                ((r["code"], _("passed") if r["passed"] else _("FAILED")) for r in application.rule_results),
+            ),
+        )
 
     @admin.display(description=_("Reasons"))
     def reasons_list(self, application):
@@ -89,15 +131,40 @@ class ApplicationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
             self.admin_site.admin_view(self.review_view),
             name=f"{opts.app_label}_{opts.model_name}_review",
         )
-        return [review, *super().get_urls()]
+        queue = path(
+            "review-queue/",
+            self.admin_site.admin_view(self.review_queue_view),
+            name=f"{opts.app_label}_{opts.model_name}_review_queue",
+        )
+        return [review, queue, *super().get_urls()]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("reviews")
+
+    @admin.display(description=_("Approvals so far"))
+    def approvals(self, application):
+        return sum(1 for review in application.reviews.all() if review.verdict == ApplicationReview.Verdict.APPROVE)
 
     def has_review_permission(self, request) -> bool:
         return request.user.has_perm("underwriting.add_applicationreview")
 
+    def has_transition_permission(self, request) -> bool:
+        return request.user.has_perm("underwriting.change_application")
+
+    def review_queue_view(self, request):
+        """The manual review queue: applications waiting for a reviewer, oldest first."""
+        changelist = reverse(f"{self.admin_site.name}:underwriting_application_changelist")
+        # Ordered by the submission date column, ascending (the admin's `o` is a 1-based column index).
+        oldest_first = self.list_display.index("submitted_on") + 1
+        return HttpResponseRedirect(f"{changelist}?state__exact={Application.State.MANUAL_REVIEW}&o={oldest_first}")
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.state == Application.State.MANUAL_REVIEW and self.has_review_permission(request):
+            second = application_awaits_second_approval(obj, reviewer=request.user)
             context["review_url"] = reverse(f"{self.admin_site.name}:underwriting_application_review", args=[obj.pk])
             context["four_eyes_limit"] = services.rule_settings_get().four_eyes_limit
+            context["awaits_second_approval"] = second
+            context["may_approve"] = not second or request.user.has_perm(SECOND_APPROVAL_PERMISSION)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def review_view(self, request, object_id):
@@ -109,6 +176,13 @@ class ApplicationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         if not self.has_review_permission(request):
             raise PermissionDenied
         change_url = reverse(f"{self.admin_site.name}:underwriting_application_change", args=[application.pk])
+        if (
+            request.POST.get("verdict") == ApplicationReview.Verdict.APPROVE
+            and application_awaits_second_approval(application, reviewer=request.user)
+            and not request.user.has_perm(SECOND_APPROVAL_PERMISSION)
+        ):
+            messages.error(request, _("Review refused: the second (four-eyes) approval needs a senior underwriter."))
+            return HttpResponseRedirect(change_url)
         try:
             limit = request.POST.get("limit", "").strip()
             rate = request.POST.get("daily_rate", "").strip()
@@ -153,7 +227,8 @@ class RuleSettingsAdmin(ConfigurationAdmin):
     ]  # fmt: skip
 
     def has_add_permission(self, request):
-        return not RuleSettings.objects.exists()
+        # One row; and adding it is still a permission, not something any staff user may do.
+        return super().has_add_permission(request) and not RuleSettings.objects.exists()
 
 
 class BlockListForm(ChangeReasonForm):
@@ -275,11 +350,32 @@ class LimitReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DrawdownAlert)
-class DrawdownAlertAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class DrawdownAlertAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["id", "rule", "credit_line", "loan", "held", "state", "created_at"]
-    list_filter = ["state", "rule", "held"]
+    list_filter = ["state", "rule", "held", "created_at"]
+    list_select_related = ["credit_line", "loan"]
+    search_fields = ["loan__number", "credit_line__borrower__name"]
     readonly_fields = ["rule", "detail", "credit_line", "loan", "held", "state", "resolved_by", "created_at"]
     actions = ["release", "reject"]
+    transitions = (
+        Transition(
+            name="release",
+            label=_("Release"),
+            done=_("The held drawdown was paid out."),
+            applies=lambda alert: alert.state == DrawdownAlert.State.OPEN,
+            run=lambda alert, given: monitoring.drawdown_alert_release(alert_id=alert.pk, actor=given.actor),
+            needs_reason=False,
+        ),
+        Transition(
+            name="reject",
+            label=_("Reject"),
+            done=_("The held drawdown was cancelled."),
+            applies=lambda alert: alert.state == DrawdownAlert.State.OPEN,
+            run=lambda alert, given: monitoring.drawdown_alert_reject(
+                alert_id=alert.pk, reason=given.reason, actor=given.actor
+            ),
+        ),
+    )
 
     def has_change_permission(self, request, obj=None):
         # Needed for the actions; every field is read-only.
@@ -313,3 +409,14 @@ class DrawdownAlertAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
             ),
             "rejected",
         )
+
+
+@admin.register(ApplicationReview)
+class ApplicationReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["application", "reviewer", "verdict", "limit", "daily_rate", "created_at"]
+    list_filter = ["verdict", "created_at"]
+    list_select_related = ["application", "reviewer"]
+    search_fields = ["=application__id", "reviewer__username", "application__borrower__name"]
+    date_hierarchy = "created_at"
+    fields = ["application", "reviewer", "verdict", "limit", "daily_rate", "notes", "created_at"]
+    readonly_fields = fields

@@ -179,6 +179,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["state", "submitted_on"])]
+        # The four-eyes rule needs two reviewers; the second must be a senior underwriter (checked by the admin).
+        permissions = [("approve_second", "Can give the second (four-eyes) approval of an application")]
 
     def __str__(self):
         return f"Application {self.pk} ({self.state})"

@@ -86,3 +86,14 @@ def portfolio_dataset(*, today: date, window_days: int) -> Dataset:
     rows = [[features[name] for name in FEATURE_NAMES] for _, _, _, features in matured]
     labels = [int(line_id in bad_lines) for _, line_id, _, _ in matured]
     return dataset_from_rows(FEATURE_NAMES, rows, labels)
+
+
+def application_awaits_second_approval(application: Application, *, reviewer) -> bool:
+    """True when another reviewer's approval is on record and the application is still in review.
+
+    An approval now would be the second pair of eyes (application_review's four-eyes rule).
+    """
+    return (
+        application.state == Application.State.MANUAL_REVIEW
+        and application.reviews.filter(verdict="approve").exclude(reviewer=reviewer).exists()
+    )
