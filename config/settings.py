@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "debt_collection",
     "insurance",
     "partners",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -545,7 +545,7 @@ class LoanAdmin(TransitionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
         "requested_on",
         "disbursed_on",
     ]
-    list_filter = ["state", "credit_line__product", "credit_line__borrower__partner", "disbursed_on"]
+    list_filter = ["state", "dpd_bucket", "credit_line__product", "credit_line__borrower__partner", "disbursed_on"]
     list_select_related = ["credit_line__borrower__partner", "credit_line__product"]
     search_fields = ["number", "=idempotency_key"]
     date_hierarchy = "requested_on"
