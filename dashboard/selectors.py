@@ -164,13 +164,14 @@ def insurer_losses(*, as_of: date) -> Table:
 
 
 def model_tracking(*, as_of: date) -> tuple[Table, Table]:
-    """Every scoring model version's validation metrics, and the live model's monthly PSI up to `as_of`."""
+    """Every scoring model version's validation metrics (all of them: versions are stamped with the wall clock,
+    not the business date), and the live model's monthly PSI up to `as_of`."""
     versions = Table(
         "models",
         _("Model versions"),
         [_("Version"), _("Trained on"), _("AUC"), _("KS"), _("Gini"), _("Active")],
     )
-    for version in ModelVersion.objects.filter(created_at__date__lte=as_of).order_by("version"):
+    for version in ModelVersion.objects.order_by("version"):
         m = version.metrics
         versions.rows.append(
             [version.version, version.created_at.date().isoformat(), m.get("auc"), m.get("ks"), m.get("gini"),
