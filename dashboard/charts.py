@@ -22,9 +22,10 @@ def _svg(body: list[str], label: str, width: int = WIDTH, height: int = HEIGHT) 
 
 
 def _axis(top_value: float, fmt) -> list[str]:
+    """The baseline and, when there is anything to scale, five gridlines with their values."""
     plot_h = HEIGHT - TOP - BOTTOM
     parts = [f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" y2="{HEIGHT - BOTTOM}" stroke="#999"/>']
-    for step in range(5):
+    for step in range(5 if top_value else 0):
         value = top_value * step / 4
         y = HEIGHT - BOTTOM - plot_h * step / 4
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#eee"/>')
@@ -34,12 +35,12 @@ def _axis(top_value: float, fmt) -> list[str]:
 
 def bar_chart(bars: Sequence[tuple[str, Decimal | int, str | None]], *, label: str, fmt=str) -> str:
     """One bar per (label, value, link or None); a bar with a link is clickable."""
-    top = max((float(v) for _, v, _ in bars), default=0.0) or 1.0
+    top = max((float(v) for _, v, _ in bars), default=0.0)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(bars), 1)
     body = _axis(top, fmt)
     for i, (name, value, href) in enumerate(bars):
-        h = plot_h * float(value) / top
+        h = plot_h * float(value) / top if top else 0.0
         x = LEFT + i * slot + slot * 0.15
         bar = (
             f'<rect x="{x:.1f}" y="{HEIGHT - BOTTOM - h:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
@@ -57,7 +58,7 @@ def line_chart(
 ) -> str:
     """One line per (name, values aligned with `x_labels`; None leaves a gap at the end), legend on the right."""
     values = [float(v) for _, points in series for v in points if v is not None]
-    top = max(values, default=0.0) or 1.0
+    top = max(values, default=0.0)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(x_labels) - 1, 1)
     body = _axis(top, fmt)
@@ -69,7 +70,7 @@ def line_chart(
     for n, (name, points) in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
         coords = [
-            f"{LEFT + i * step:.1f},{HEIGHT - BOTTOM - plot_h * float(v) / top:.1f}"
+            f"{LEFT + i * step:.1f},{HEIGHT - BOTTOM - (plot_h * float(v) / top if top else 0.0):.1f}"
             for i, v in enumerate(points)
             if v is not None
         ]
