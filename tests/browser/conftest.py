@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.utils import timezone
 from stdnum.cn import ric
 
@@ -106,12 +108,19 @@ def daytime_zone(now: datetime) -> str:
     raise AssertionError(f"no daytime zone for {now}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def migrated_rows(django_db_setup, django_db_blocker) -> str:
+    """The rows the migrations create, as serialized at database set-up, taken before Playwright starts."""
+    return connection._test_serialized_contents
+
+
 @pytest.fixture
-def scenario(transactional_db):
+def scenario(transactional_db, migrated_rows):
     """One borrower a day past due (M1) with an open collection case and a filed insurance claim, and one
     application waiting in manual review. The dates jump over the quiet month before the first due date."""
     from core.business_date import business_date_set
     from core.close import days_close_until
+    from core.models import BusinessCalendar
     from debt_collection.models import CollectionCase, CollectorProfile
     from debt_collection.services import COLLECTORS_GROUP
     from insurance.models import InsuranceClaim, Insurer, Policy
@@ -122,6 +131,15 @@ def scenario(transactional_db):
     from underwriting.models import Application
     from underwriting.services import application_submit
 
+    if not BusinessCalendar.objects.exists():
+        # After another transactional test has flushed the database, the serialized rollback cannot bring
+        # the migrations' rows back here: under Playwright's event loop Django hands this test a fresh
+        # connection object without the serialized contents, and the flush re-creates only the content types
+        # and permissions (with other ids). Put back exactly what the migrations left, from the copy taken first.
+        Permission.objects.all().delete()
+        ContentType.objects.all().delete()
+        ContentType.objects.clear_cache()
+        connection.creation.deserialize_db_from_string(migrated_rows)
     business_date_set(new_date=START, reason="browser test set-up")
     partner = Partner.objects.create(code="acme", name="Acme Finance")
     product = Product.objects.get(code="revolving-cash-line")
