@@ -29,10 +29,13 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]  # fmt: skip
 
-# Playwright's sync API keeps an event loop running in this thread, so Django refuses ORM calls from the
-# test itself unless told otherwise: allowed here, for the browser tests only.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 _ids = itertools.count(1)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests after every other test (after pytest-django's own ordering too): see orm_beside_playwright."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,6 +47,16 @@ def chromium_present():
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread, so Django refuses ORM calls from the test
+    unless told otherwise. The loop lives as long as the session, so the browser tests run last (below) and
+    no other test, nor a subprocess one starts (`check --deploy` flags the variable), inherits it."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(scope="session")
