@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint bench-quotes clean
+.PHONY: run serve test lint messages browser-deps bench-quotes clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -37,8 +37,25 @@ serve: $(VENV)/.installed-dev
 	$(PY) manage.py ensure_demo_admin && \
 	exec honcho start -p $(PORT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev browser-deps
 	$(PY) -m pytest
+
+# The browser tests drive the system Chromium (never `playwright install`, which downloads one). Installed
+# here when missing and possible (root with apt-get); otherwise those tests skip, and fail in CI.
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+			|| echo "could not install chromium: the browser tests will skip (fail in CI)" >&2; \
+	else echo "chromium is missing and cannot be installed here: the browser tests will skip (fail in CI)" >&2; fi
+
+# Re-extract the project's strings into locale/zh_Hans and recompile the .mo (needs GNU gettext);
+# translate the new or fuzzy entries in django.po, then run it again. The compiled .mo is committed.
+messages: $(VENV)/.installed-dev
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location=file \
+		--ignore='.venv/*' --ignore='var/*' --ignore='bench/*' --ignore='tests/*'
+	$(PY) manage.py compilemessages -l zh_Hans --ignore='.venv/*'
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

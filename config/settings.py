@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "debt_collection",
     "insurance",
     "partners",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +148,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# zh_Hans groups amounts by thousands like Chinese bank statements (config/formats/zh_Hans).
+FORMAT_MODULE_PATH = ["config.formats"]
 # The business time zone: cut-off times, contact hours and "today" for staff.
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

@@ -7,6 +7,7 @@ from core.metrics import metrics_view
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("partners.api.urls")),
     path("healthz", healthz, name="healthz"),

@@ -1,6 +1,7 @@
 """The business calendar and the close-of-day run table."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -35,8 +36,8 @@ class CloseStepRun(models.Model):
     """
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        FINISHED = "finished", "Finished"
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
 
     business_date = models.DateField()
     step = models.CharField(max_length=100)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CollectionsConfig(AppConfig):
@@ -7,7 +8,7 @@ class CollectionsConfig(AppConfig):
     # names reading "collections".
     name = "debt_collection"
     label = "collections"
-    verbose_name = "Collections"
+    verbose_name = _("Collections")
 
     def ready(self):
         from debt_collection.selectors import collections_report_section

@@ -10,6 +10,7 @@ and the collector profile is an append-only event row.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -44,13 +45,13 @@ class CollectionCase(ConcurrentTransitionMixin, models.Model):
     """All of a delinquent borrower's overdue loans, worked as one case until cure or write-off."""
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        ASSIGNED = "assigned", "Assigned"
-        PROMISED = "promised", "Promised to pay"
-        BROKEN = "broken", "Promise broken"
-        ESCALATED = "escalated", "Escalated"
-        RESOLVED = "resolved", "Resolved (cured)"
-        WRITTEN_OFF = "written_off", "Written off"
+        OPEN = "open", _("Open")
+        ASSIGNED = "assigned", _("Assigned")
+        PROMISED = "promised", _("Promised to pay")
+        BROKEN = "broken", _("Promise broken")
+        ESCALATED = "escalated", _("Escalated")
+        RESOLVED = "resolved", _("Resolved (cured)")
+        WRITTEN_OFF = "written_off", _("Written off")
 
     ACTIVE = (State.OPEN, State.ASSIGNED, State.PROMISED, State.BROKEN, State.ESCALATED)
     WORKABLE = (State.OPEN, State.ASSIGNED, State.PROMISED, State.BROKEN)
@@ -151,25 +152,25 @@ class ContactAttempt(models.Model):
     """One contact attempt, logged only when the conduct rules allow it (see conduct.py)."""
 
     class Channel(models.TextChoices):
-        CALL = "call", "Call"
-        SMS = "sms", "SMS"
-        LETTER = "letter", "Letter"
-        VISIT = "visit", "Visit"
-        APP_MESSAGE = "app_message", "App message"
+        CALL = "call", _("Call")
+        SMS = "sms", _("SMS")
+        LETTER = "letter", _("Letter")
+        VISIT = "visit", _("Visit")
+        APP_MESSAGE = "app_message", _("App message")
 
     class Outcome(models.TextChoices):
-        NO_ANSWER = "no_answer", "No answer"
-        CONNECTED = "connected", "Connected"
-        PROMISE = "promise", "Promise to pay"
-        REFUSED = "refused", "Refused to pay"
-        DISPUTE = "dispute", "Disputes the debt"
-        WRONG_NUMBER = "wrong_number", "Wrong number"
-        LEFT_MESSAGE = "left_message", "Left a message"
-        DELIVERED = "delivered", "Delivered"
+        NO_ANSWER = "no_answer", _("No answer")
+        CONNECTED = "connected", _("Connected")
+        PROMISE = "promise", _("Promise to pay")
+        REFUSED = "refused", _("Refused to pay")
+        DISPUTE = "dispute", _("Disputes the debt")
+        WRONG_NUMBER = "wrong_number", _("Wrong number")
+        LEFT_MESSAGE = "left_message", _("Left a message")
+        DELIVERED = "delivered", _("Delivered")
 
     class Party(models.TextChoices):
-        DEBTOR = "debtor", "The debtor"
-        THIRD_PARTY = "third_party", "Anyone else (family, employer, listed contact)"
+        DEBTOR = "debtor", _("The debtor")
+        THIRD_PARTY = "third_party", _("Anyone else (family, employer, listed contact)")
 
     case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="contact_attempts")
     collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -193,9 +194,9 @@ class PromiseToPay(models.Model):
     """An amount the debtor promised to pay by a date; the close marks it kept or broken."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        KEPT = "kept", "Kept"
-        BROKEN = "broken", "Broken"
+        PENDING = "pending", _("Pending")
+        KEPT = "kept", _("Kept")
+        BROKEN = "broken", _("Broken")
 
     case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="promises")
     amount = MoneyField()
@@ -227,9 +228,9 @@ class HardshipRecord(models.Model):
     """A pause, re-ageing or restructuring granted to a debtor in hardship (append-only, four eyes)."""
 
     class Kind(models.TextChoices):
-        PAUSE = "pause", "Pause"
-        REAGE = "reage", "Re-ageing"
-        RESTRUCTURE = "restructure", "Restructuring"
+        PAUSE = "pause", _("Pause")
+        REAGE = "reage", _("Re-ageing")
+        RESTRUCTURE = "restructure", _("Restructuring")
 
     case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="hardship_records")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -259,8 +260,8 @@ class Escalation(models.Model):
     """A case handed to the legal team or an external agency."""
 
     class Kind(models.TextChoices):
-        LEGAL = "legal", "Legal action"
-        AGENCY = "agency", "External collection agency"
+        LEGAL = "legal", _("Legal action")
+        AGENCY = "agency", _("External collection agency")
 
     case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="escalations")
     kind = models.CharField(max_length=8, choices=Kind.choices)

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InsuranceConfig(AppConfig):
     name = "insurance"
-    verbose_name = "Insurance"
+    verbose_name = _("Insurance")
 
     def ready(self):
         from insurance.services.coverage import coverage_enrol, funding_shares_assign, premium_rate

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -41,10 +42,10 @@ class Policy(ConcurrentTransitionMixin, models.Model):
     """A credit-guarantee insurance policy: what it covers, what it costs, when it pays (DOMAIN.md defaults)."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        EXPIRED = "expired", "Expired"
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        EXPIRED = "expired", _("Expired")
 
     insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="policies")
     number = models.CharField(max_length=40, unique=True)
@@ -112,8 +113,8 @@ class Coverage(models.Model):
     """A loan enrolled under a policy at disbursement."""
 
     class State(models.TextChoices):
-        ACTIVE = "active", "Covered"
-        COMPENSATED = "compensated", "Compensated (代偿)"
+        ACTIVE = "active", _("Covered")
+        COMPENSATED = "compensated", _("Compensated (代偿)")
 
     loan = models.OneToOneField("lending.Loan", on_delete=models.PROTECT, related_name="coverage")
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="coverages")
@@ -136,11 +137,11 @@ class InsuranceClaim(ConcurrentTransitionMixin, models.Model):
     """A claim on a covered loan, filed by the close of day at the policy's trigger DPD (once per loan)."""
 
     class State(models.TextChoices):
-        FILED = "filed", "Filed"
-        UNDER_REVIEW = "under_review", "Under review"
-        APPROVED = "approved", "Approved"
-        PAID = "paid", "Paid"
-        REJECTED = "rejected", "Rejected"
+        FILED = "filed", _("Filed")
+        UNDER_REVIEW = "under_review", _("Under review")
+        APPROVED = "approved", _("Approved")
+        PAID = "paid", _("Paid")
+        REJECTED = "rejected", _("Rejected")
 
     coverage = models.OneToOneField(Coverage, on_delete=models.PROTECT, related_name="claim")
     state = FSMField(choices=State.choices, default=State.FILED, protected=True)
@@ -201,10 +202,10 @@ class CoverageMovement(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PREMIUM = "premium", "Premium collected, payable to the insurer"
-        INSURER_INCOME = "insurer_income", "Income accrued after compensation, the insurer's"
-        RECOVERY = "recovery", "Recovery routed to the insurer"
-        LOSS_RELEASE = "loss_release", "Compensated part of a write-off, borne by the insurer"
+        PREMIUM = "premium", _("Premium collected, payable to the insurer")
+        INSURER_INCOME = "insurer_income", _("Income accrued after compensation, the insurer's")
+        RECOVERY = "recovery", _("Recovery routed to the insurer")
+        LOSS_RELEASE = "loss_release", _("Compensated part of a write-off, borne by the insurer")
 
     coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="movements")
     business_date = models.DateField()
@@ -227,8 +228,8 @@ class Funder(models.Model):
     """A joint-lending funder: a bank or the platform, with its default share of each loan."""
 
     class Kind(models.TextChoices):
-        BANK = "bank", "Bank"
-        PLATFORM = "platform", "Platform"
+        BANK = "bank", _("Bank")
+        PLATFORM = "platform", _("Platform")
 
     LOSS_ACCOUNTS = {Kind.BANK: chart.FUNDER_LOSS_BANK, Kind.PLATFORM: chart.FUNDER_LOSS_PLATFORM}
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LendingConfig(AppConfig):
     name = "lending"
-    verbose_name = "Lending"
+    verbose_name = _("Lending")
 
     def ready(self):
         from ledger.verification import register_check

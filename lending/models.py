@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -41,8 +42,8 @@ class Borrower(models.Model):
     """A person or a micro-business. Identifiers are stored encrypted, hashed for look-up, and masked."""
 
     class Kind(models.TextChoices):
-        PERSON = "person", "Person"
-        BUSINESS = "business", "Micro-business"
+        PERSON = "person", _("Person")
+        BUSINESS = "business", _("Micro-business")
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="borrowers")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -97,18 +98,18 @@ class Product(models.Model):
     """A credit product: every number in DOMAIN.md's product defaults is a setting here."""
 
     class DayCount(models.IntegerChoices):
-        ACT_365 = 365, "ACT/365"
-        ACT_360 = 360, "ACT/360"
+        ACT_365 = 365, _("ACT/365")
+        ACT_360 = 360, _("ACT/360")
 
     class Allocation(models.TextChoices):
         # Oldest installment first; inside it the component order.
-        BY_INSTALLMENT = "by_installment", "Oldest installment first, components inside it"
+        BY_INSTALLMENT = "by_installment", _("Oldest installment first, components inside it")
         # Each component across all installments (oldest first) before the next component.
-        BY_COMPONENT = "by_component", "Component by component across installments"
+        BY_COMPONENT = "by_component", _("Component by component across installments")
 
     class Prepayment(models.TextChoices):
-        KEEP_TERM = "keep_term", "Keep the term, lower the installment"
-        KEEP_INSTALLMENT = "keep_installment", "Keep the installment, shorten the term"
+        KEEP_TERM = "keep_term", _("Keep the term, lower the installment")
+        KEEP_INSTALLMENT = "keep_installment", _("Keep the installment, shorten the term")
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
@@ -157,10 +158,10 @@ class CreditLine(ConcurrentTransitionMixin, models.Model):
     """A revolving limit: drawdowns use it, repaid principal frees it."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACTIVE = "active", "Active"
-        FROZEN = "frozen", "Frozen"
-        CLOSED = "closed", "Closed"
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        FROZEN = "frozen", _("Frozen")
+        CLOSED = "closed", _("Closed")
 
     borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="credit_lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="credit_lines")
@@ -212,9 +213,9 @@ class CreditLineChange(models.Model):
     """An append-only record of a change to a line's limit, rate or state, with its reason and actor."""
 
     class Field(models.TextChoices):
-        LIMIT = "limit", "Limit"
-        DAILY_RATE = "daily_rate", "Daily rate"
-        STATE = "state", "State"
+        LIMIT = "limit", _("Limit")
+        DAILY_RATE = "daily_rate", _("Daily rate")
+        STATE = "state", _("State")
 
     credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="changes")
     field = models.CharField(max_length=20, choices=Field.choices)
@@ -240,12 +241,12 @@ class Loan(ConcurrentTransitionMixin, models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending disbursement"
-        CURRENT = "current", "Current"
-        OVERDUE = "overdue", "Overdue"
-        PAID_OFF = "paid_off", "Paid off"
-        WRITTEN_OFF = "written_off", "Written off"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending disbursement")
+        CURRENT = "current", _("Current")
+        OVERDUE = "overdue", _("Overdue")
+        PAID_OFF = "paid_off", _("Paid off")
+        WRITTEN_OFF = "written_off", _("Written off")
+        CANCELLED = "cancelled", _("Cancelled")
 
     number = models.CharField(max_length=20, unique=True)
     credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="loans")
@@ -370,12 +371,12 @@ class Installment(models.Model):
     """
 
     class State(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        DUE = "due", "Due"
-        OVERDUE = "overdue", "Overdue"
-        PAID = "paid", "Paid"
-        WRITTEN_OFF = "written_off", "Written off"
-        RESTRUCTURED = "restructured", "Moved to a new schedule"
+        SCHEDULED = "scheduled", _("Scheduled")
+        DUE = "due", _("Due")
+        OVERDUE = "overdue", _("Overdue")
+        PAID = "paid", _("Paid")
+        WRITTEN_OFF = "written_off", _("Written off")
+        RESTRUCTURED = "restructured", _("Moved to a new schedule")
 
     # No index of its own: the (loan, number) unique constraint leads with loan and serves every look-up by loan.
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments", db_index=False)
@@ -446,10 +447,10 @@ class Repayment(models.Model):
     """A payment received for a loan: an event, never edited. A reversal is its own row."""
 
     class Channel(models.TextChoices):
-        PARTNER = "partner", "Partner API"
-        AUTO_DEBIT = "auto_debit", "Auto-debit"
-        BANK_TRANSFER = "bank_transfer", "Bank transfer"
-        COUNTER = "counter", "Staff entry"
+        PARTNER = "partner", _("Partner API")
+        AUTO_DEBIT = "auto_debit", _("Auto-debit")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        COUNTER = "counter", _("Staff entry")
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
     amount = MoneyField()

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PartnersConfig(AppConfig):
     name = "partners"
-    verbose_name = "Partners"
+    verbose_name = _("Partners")
 
     def ready(self):
         # Webhooks follow lending's events; lending knows nothing of partners.

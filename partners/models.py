@@ -7,6 +7,7 @@ here hangs off it.
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from lending.models import Partner
@@ -62,8 +63,8 @@ class IdempotencyRecord(models.Model):
     """One Idempotency-Key of one partner: the request's fingerprint and, once done, the response to replay."""
 
     class State(models.TextChoices):
-        IN_FLIGHT = "in_flight", "In flight"
-        COMPLETED = "completed", "Completed"
+        IN_FLIGHT = "in_flight", _("In flight")
+        COMPLETED = "completed", _("Completed")
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=64)
@@ -98,17 +99,17 @@ class WebhookEvent(models.Model):
     """An event for one partner, queued after the commit that caused it, delivered with retries."""
 
     class Type(models.TextChoices):
-        CREDIT_LINE_CHANGED = "credit_line.changed", "Credit line changed"
-        LOAN_DISBURSED = "loan.disbursed", "Loan disbursed"
-        INSTALLMENT_OVERDUE = "installment.overdue", "Installment overdue"
-        LOAN_PAID_OFF = "loan.paid_off", "Loan paid off"
-        LOAN_WRITTEN_OFF = "loan.written_off", "Loan written off"
-        APPLICATION_DECIDED = "application.decided", "Application decided"
+        CREDIT_LINE_CHANGED = "credit_line.changed", _("Credit line changed")
+        LOAN_DISBURSED = "loan.disbursed", _("Loan disbursed")
+        INSTALLMENT_OVERDUE = "installment.overdue", _("Installment overdue")
+        LOAN_PAID_OFF = "loan.paid_off", _("Loan paid off")
+        LOAN_WRITTEN_OFF = "loan.written_off", _("Loan written off")
+        APPLICATION_DECIDED = "application.decided", _("Application decided")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed (retries exhausted)"
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed (retries exhausted)")
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="webhook_events")
     type = models.CharField(max_length=40, choices=Type.choices)

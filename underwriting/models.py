@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -90,9 +91,9 @@ class BlockListEntry(models.Model):
     """An identifier refused credit: national id or mobile (as their keyed hash) or a device id."""
 
     class Kind(models.TextChoices):
-        NATIONAL_ID = "national_id", "National id"
-        MOBILE = "mobile", "Mobile"
-        DEVICE = "device", "Device id"
+        NATIONAL_ID = "national_id", _("National id")
+        MOBILE = "mobile", _("Mobile")
+        DEVICE = "device", _("Device id")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     value = models.CharField(max_length=100, help_text="Keyed hash for national id and mobile; the id for a device")
@@ -139,12 +140,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
     """A partner's application for a credit line, with the consent, the data and the reproducible decision."""
 
     class State(models.TextChoices):
-        SUBMITTED = "submitted", "Submitted"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
-        MANUAL_REVIEW = "manual_review", "Manual review"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        EXPIRED = "expired", "Expired"
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        MANUAL_REVIEW = "manual_review", _("Manual review")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        EXPIRED = "expired", _("Expired")
 
     partner = models.ForeignKey("lending.Partner", on_delete=models.PROTECT, related_name="applications")
     borrower = models.ForeignKey("lending.Borrower", on_delete=models.PROTECT, related_name="applications")
@@ -218,8 +219,8 @@ class ApplicationReview(models.Model):
     """One reviewer's verdict on an application in manual review (append-only)."""
 
     class Verdict(models.TextChoices):
-        APPROVE = "approve", "Approve"
-        DECLINE = "decline", "Decline"
+        APPROVE = "approve", _("Approve")
+        DECLINE = "decline", _("Decline")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="reviews")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
@@ -240,9 +241,9 @@ class LimitReview(models.Model):
     """A change the periodic reassessment made to a line, with the score and reasons (append-only)."""
 
     class Action(models.TextChoices):
-        RAISE = "raise", "Raise"
-        LOWER = "lower", "Lower"
-        FREEZE = "freeze", "Freeze"
+        RAISE = "raise", _("Raise")
+        LOWER = "lower", _("Lower")
+        FREEZE = "freeze", _("Freeze")
 
     credit_line = models.ForeignKey("lending.CreditLine", on_delete=models.PROTECT, related_name="limit_reviews")
     business_date = models.DateField()
@@ -264,15 +265,15 @@ class DrawdownAlert(models.Model):
     """A drawdown that matched a screening rule; a held one waits for risk staff to release or reject it."""
 
     class Rule(models.TextChoices):
-        FAST_FULL_DRAW = "fast_full_draw", "Most of the limit drawn soon after approval"
-        BURST = "burst", "Many drawdowns in a short window"
-        SHARED_DEVICE = "shared_device", "Many borrowers on one device"
+        FAST_FULL_DRAW = "fast_full_draw", _("Most of the limit drawn soon after approval")
+        BURST = "burst", _("Many drawdowns in a short window")
+        SHARED_DEVICE = "shared_device", _("Many borrowers on one device")
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        RELEASED = "released", "Released"
-        REJECTED = "rejected", "Rejected"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "open", _("Open")
+        RELEASED = "released", _("Released")
+        REJECTED = "rejected", _("Rejected")
+        DISMISSED = "dismissed", _("Dismissed")
 
     credit_line = models.ForeignKey("lending.CreditLine", on_delete=models.PROTECT, related_name="drawdown_alerts")
     loan = models.ForeignKey("lending.Loan", null=True, blank=True, on_delete=models.PROTECT)
