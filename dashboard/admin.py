@@ -44,6 +44,10 @@ class DashboardAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        # The model owns no table: there are no rows to list, only the page.
+        return Dashboard.objects.none()
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [

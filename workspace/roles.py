@@ -19,7 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from debt_collection.services import COLLECTORS_GROUP
 
 # The project's own apps; "auth" is added for the auditor and administrator only.
-DOMAIN_APPS = ("core", "ledger", "lending", "underwriting", "collections", "insurance", "partners", "workspace")
+DOMAIN_APPS = (
+    "core", "ledger", "lending", "underwriting", "collections", "insurance", "partners", "workspace", "dashboard",
+)  # fmt: skip
 
 LENDING_READ = ("lending.view_partner", "lending.view_product", "lending.view_borrower", "lending.view_creditline")
 LOAN_READ = (
@@ -76,7 +78,7 @@ ROLES = (
         "risk analysts",
         _("Risk analyst"),
         _("Sees the whole book read-only; tunes rule settings, activates models, freezes lines, clears alerts."),
-        view_apps=("core", "ledger", "lending", "underwriting", "collections", "insurance", "partners"),
+        view_apps=("core", "ledger", "lending", "underwriting", "collections", "insurance", "partners", "dashboard"),
         perms=(
             "lending.change_creditline",
             "underwriting.change_rulesettings",
@@ -114,7 +116,7 @@ ROLES = (
         "collections managers",
         _("Collections manager"),
         _("Everything a collector sees and does, plus all of collections and collector capacities."),
-        view_apps=("collections",),
+        view_apps=("collections", "dashboard"),
         perms=(*COLLECTOR, "collections.add_collectorprofile", "collections.change_collectorprofile"),
     ),
     Role(
@@ -131,7 +133,7 @@ ROLES = (
             "Sees the ledger, loans and insurance; reverses repayments, disburses or cancels loans, keeps insurers, "
             "policies and funders."
         ),
-        view_apps=("core", "ledger", "lending", "insurance"),
+        view_apps=("core", "ledger", "lending", "insurance", "dashboard"),
         perms=(
             "lending.change_repayment",
             "lending.change_loan",
