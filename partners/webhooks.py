@@ -177,6 +177,7 @@ def on_applications_decided(sender, application_ids, **kwargs):
         ],
     )
 
+
 def on_credit_line_changes(sender, change_ids, **kwargs):
     rows = (
         CreditLineChange.objects.filter(
