@@ -230,6 +230,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LoanStateEnum": "lending.models.Loan.State",
         "CreditLineStateEnum": "lending.models.CreditLine.State",
+        "PaymentAccountKindEnum": "payments.models.PaymentAccount.Kind",
+        "DisbursementStateEnum": "payments.models.Disbursement.State",
+        "DebitStateEnum": "payments.models.Debit.State",
     },
 }
 

@@ -47,6 +47,6 @@ urlpatterns = [
     ),
     path("loans/<id:pk>/debits", payment_views.DebitsView.as_view(), name="debits"),
     path("loans/<id:pk>/debits/<id:debit_id>/report", payment_views.DebitReportView.as_view(), name="debit-report"),
-    path("payments/callbacks/<slug:gateway>", payment_views.GatewayCallbackView.as_view(), name="gateway-callback"),
+    path("payments/callbacks/<str:gateway>", payment_views.GatewayCallbackView.as_view(), name="gateway-callback"),
     re_path(r"^.*$", not_found_view),
 ]
