@@ -53,7 +53,7 @@ def _debit_create(*, loan: Loan, account_id: int, today, round_number: int) -> D
 def debit_send(*, debit_id: int) -> Debit:
     """Instruct the gateway; a debit for more than is now due (paid elsewhere meanwhile) is cancelled instead."""
     with transaction.atomic():
-        debit = Debit.objects.select_for_update().select_related("account").get(pk=debit_id)
+        debit = Debit.objects.select_for_update(of=("self",)).select_related("account").get(pk=debit_id)
         if debit.state != Debit.State.PENDING:
             return debit
         due = selectors.loan_amount_due(loan_id=debit.loan_id)
