@@ -87,7 +87,9 @@ def disbursement_send(*, disbursement_id: int) -> Disbursement:
     one runs inside the caller's transaction.
     """
     with transaction.atomic():
-        disbursement = Disbursement.objects.select_for_update(of=("self",)).select_related("account").get(pk=disbursement_id)
+        disbursement = (
+            Disbursement.objects.select_for_update(of=("self",)).select_related("account").get(pk=disbursement_id)
+        )
         if disbursement.state not in (Disbursement.State.PENDING, Disbursement.State.SENT):
             return disbursement
         disbursement.attempts += 1
