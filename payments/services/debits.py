@@ -1,6 +1,7 @@
 """Auto-debit: rounds of debit instructions for what is due, across the borrower's accounts in order."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -107,7 +108,15 @@ def debit_round_run(*, today=None, loan_ids=None) -> dict:
     """Run one auto-debit round for every loan with something due (or for `loan_ids`)."""
     today = today or business_date_current()
     schedule = debit_schedule()
-    loans = Loan.objects.filter(state__in=OPEN, installments__state__in=selectors.FALLEN_DUE).distinct()
+    # Only loans whose borrower has an account on the debit list and something fallen due inside the retry
+    # window: the round's cost follows the day's collections, not the size of the book.
+    loans = Loan.objects.filter(
+        state__in=OPEN,
+        installments__state__in=selectors.FALLEN_DUE,
+        installments__due_date__gte=today - timedelta(days=schedule.retry_days),
+        credit_line__borrower__payment_accounts__is_active=True,
+        credit_line__borrower__payment_accounts__debit_priority__isnull=False,
+    ).distinct()
     if loan_ids is not None:
         loans = loans.filter(pk__in=loan_ids)
     counts: dict[str, int] = {}
