@@ -1,4 +1,8 @@
-"""Celery tasks of money movement: thin, idempotent (instructions are keyed by reference), acknowledged late."""
+"""Celery tasks of money movement: thin, idempotent (instructions are keyed by reference), acknowledged late.
+
+The services import this module to queue work after commit, so each task
+imports its service when it runs rather than at module load (a cycle otherwise).
+"""
 
 from celery import shared_task
 
