@@ -230,6 +230,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LoanStateEnum": "lending.models.Loan.State",
         "CreditLineStateEnum": "lending.models.CreditLine.State",
+        "BorrowerKindEnum": "lending.models.Borrower.Kind",
         "PaymentAccountKindEnum": "payments.models.PaymentAccount.Kind",
         "DisbursementStateEnum": "payments.models.Disbursement.State",
         "DebitStateEnum": "payments.models.Debit.State",
