@@ -177,7 +177,6 @@ def on_applications_decided(sender, application_ids, **kwargs):
         ],
     )
 
-
 def on_credit_line_changes(sender, change_ids, **kwargs):
     rows = (
         CreditLineChange.objects.filter(

@@ -236,13 +236,13 @@ class LoanQuerySerializer(serializers.Serializer):
     requested_to = BoundedDateField(required=False)
 
 
+
 class ApplicationQuerySerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=Application.State.choices, required=False)
     decision = serializers.ChoiceField(choices=sorted(DECISIONS), required=False, help_text="the automated decision")
     borrower_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     submitted_from = BoundedDateField(required=False)
     submitted_to = BoundedDateField(required=False)
-
 
 class PayoffQuerySerializer(serializers.Serializer):
     date = BoundedDateField(required=False, help_text="default: the business date; at most a year ahead")
