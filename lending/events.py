@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 loans_disbursed = Signal()  # loan_ids
 loans_paid_off = Signal()  # loan_ids
+loans_repaid = Signal()  # loan_ids: a repayment was posted (any channel)
 loans_written_off = Signal()  # loan_ids
 installments_overdue = Signal()  # installment_ids: installments that went overdue in one close chunk
 credit_line_changes_recorded = Signal()  # change_ids: CreditLineChange rows

@@ -113,9 +113,12 @@ def _draw(line: CreditLine, today: date, *, amount, term_months, method, idempot
 
 
 def _pay_out(loan: Loan, quote: Quote, today: date) -> None:
-    """Disburse (saving the loan): installments from the quote, principal receivable against cash."""
+    """Disburse (saving the loan): installments from the quote, principal receivable against cash.
+
+    The loan is disbursed on the quote's start date (the value date), posted on the business date.
+    """
     loan.disburse()
-    loan.disbursed_on = today
+    loan.disbursed_on = quote.lines[0].start_date
     loan.principal_outstanding = loan.principal
     loan._change_reason = "disbursed"
     loan.save()
@@ -177,12 +180,17 @@ def loan_drawdown(
 
 
 @transaction.atomic
-def loan_disburse(*, loan_id: int, actor=None) -> Loan:
-    """Pay out a pending loan, its schedule starting today."""
+def loan_disburse(*, loan_id: int, value_date: date | None = None, actor=None) -> Loan:
+    """Pay out a pending loan, its schedule starting on `value_date` (the date the money left; default today)."""
     today = business_date_for_write()
     line, loan = loan_lock(loan_id)
     if loan.state != Loan.State.PENDING:
         raise DomainError("loan_not_pending", f"the loan is {loan.state}", field="loan")
+    value_date = today if value_date is None else value_date
+    if not loan.requested_on <= value_date <= today:
+        raise DomainError(
+            "value_date_out_of_range", f"must be between {loan.requested_on} and {today}", field="value_date"
+        )
     if line.state != CreditLine.State.ACTIVE:
         raise DomainError("line_not_active", f"no money goes out on a {line.state} credit line", field="loan")
     quote = quote_build(
@@ -190,7 +198,7 @@ def loan_disburse(*, loan_id: int, actor=None) -> Loan:
         daily_rate=loan.daily_rate,
         method=RepaymentMethod(loan.method),
         term_months=loan.term_months,
-        start_date=today,
+        start_date=value_date,
         monthly_fee_rate=loan.monthly_fee_rate,
     )
     _pay_out(loan, quote, today)

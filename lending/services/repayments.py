@@ -14,7 +14,7 @@ from core.validation import amount_positive, text_required
 from ledger.models import JournalEntry
 from ledger.selectors import account_balances
 from ledger.services import EntryDraft, entries_post, entry_post, entry_reverse
-from lending import engine, postings
+from lending import engine, events, postings
 from lending.locking import installments_lock, loan_lock
 from lending.models import Loan, Repayment, RepaymentAllocation, RepaymentReversal
 from lending.positions import loan_sync, loan_terms, original_positions, positions_load, positions_save
@@ -125,6 +125,7 @@ def repayment_post(
     _post_payment(loan, repayment, result, installments, today)
     positions_save(installments, positions, reason=f"repayment {repayment.pk}")
     loan_sync(loan, line, positions, today=today, reason=f"repayment {repayment.pk}")
+    events.send_on_commit(events.loans_repaid, loan_ids=[loan.pk])
     return repayment
 
 

@@ -3,7 +3,7 @@
 from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from partners.api import views
+from partners.api import payment_views, views
 from partners.api.errors import not_found_view
 
 
@@ -38,5 +38,15 @@ urlpatterns = [
     path("loans/<id:pk>/payoff-quote", views.PayoffQuoteView.as_view(), name="payoff-quote"),
     path("applications", views.ApplicationsView.as_view(), name="applications"),
     path("applications/<id:pk>", views.ApplicationView.as_view(), name="application"),
+    path("borrowers/<id:pk>/payment-accounts", payment_views.PaymentAccountsView.as_view(), name="payment-accounts"),
+    path("loans/<id:pk>/disbursement", payment_views.DisbursementView.as_view(), name="disbursement"),
+    path(
+        "loans/<id:pk>/disbursement/report",
+        payment_views.DisbursementReportView.as_view(),
+        name="disbursement-report",
+    ),
+    path("loans/<id:pk>/debits", payment_views.DebitsView.as_view(), name="debits"),
+    path("loans/<id:pk>/debits/<id:debit_id>/report", payment_views.DebitReportView.as_view(), name="debit-report"),
+    path("payments/callbacks/<str:gateway>", payment_views.GatewayCallbackView.as_view(), name="gateway-callback"),
     re_path(r"^.*$", not_found_view),
 ]

@@ -16,12 +16,13 @@ from core.business_date import business_date_current
 from core.errors import DomainError
 from lending.models import Borrower, CreditLine, Product
 from lending.services.borrowers import borrower_onboard_business, borrower_onboard_person
-from lending.services.loans import drawdown_quote, loan_drawdown
+from lending.services.loans import drawdown_quote
 from lending.services.repayments import payoff_quote, repayment_post
 from partners import selectors
 from partners.api import docs
 from partners.api import serializers as s
 from partners.api.base import PartnerApiView, idempotent
+from payments.services.disbursements import drawdown_disburse
 from underwriting.features import application_data_clean
 from underwriting.services import application_submit
 
@@ -170,19 +171,20 @@ class DrawdownsView(PartnerApiView):
         operation_id="credit_lines_drawdowns_create", request=s.DrawdownRequestSerializer,
         responses={201: s.LoanSerializer, **docs.WRITE_ERRORS}, parameters=[docs.IDEMPOTENCY_KEY],
         examples=docs.DRAWDOWN_EXAMPLES,
-        description="Draw on the line: the loan is created and disbursed at once (its schedule starts today).",
+        description="Draw on the line: the loan is created and its disbursement instructed to the payment gateway. "
+        "It is disbursed (its schedule starting on the value date) when the gateway confirms: at once with an "
+        "in-process gateway, otherwise the loan answers `pending` until then; a failure cancels it.",
     )  # fmt: skip
     @idempotent
     def post(self, request, pk, *, idempotency_key):
         line = get_object_or_404(selectors.credit_lines(self.partner), pk=pk)
         data = _validated(s.DrawdownRequestSerializer, request)
-        loan = loan_drawdown(
+        loan = drawdown_disburse(
             credit_line_id=line.pk,
             amount=data["amount"],
             term_months=data["term_months"],
             method=data["method"],
             idempotency_key=f"api:{idempotency_key}",
-            disburse=True,
         )
         return Response(s.LoanSerializer(selectors.loans(self.partner).get(pk=loan.pk)).data, status=201)
 
@@ -243,7 +245,8 @@ class PayoffQuoteView(PartnerApiView):
     @extend_schema(
         operation_id="loans_payoff_quote",
         parameters=[OpenApiParameter("date", str, description="YYYY-MM-DD; default the business date; ≤ 1 year")],
-        responses={200: s.PayoffQuoteSerializer, **docs.READ_ERRORS}, examples=docs.PAYOFF_RESPONSE,
+        responses={200: s.PayoffQuoteSerializer, **docs.READ_ERRORS},
+        examples=docs.PAYOFF_RESPONSE,
     )
     def get(self, request, pk):
         loan = get_object_or_404(selectors.loans(self.partner), pk=pk)

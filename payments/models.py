@@ -1,0 +1,224 @@
+"""Money movement: borrowers' payment accounts, gateway instructions, callbacks and settlement breaks.
+
+Instructions are events with their own idempotency reference (the one the
+gateway sees), never flags on the loan: a retry to the gateway reuses the
+reference, so the gateway can never execute one instruction twice.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from core.fields import MoneyField
+from lending.models import Borrower, Loan, Repayment
+
+
+class PaymentAccount(models.Model):
+    """A wallet account or a bank card of a borrower; the number is stored encrypted, hashed and masked."""
+
+    class Kind(models.TextChoices):
+        WALLET = "wallet", "Wallet account"
+        BANK_CARD = "bank_card", "Bank card"
+
+    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="payment_accounts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    bank = models.CharField(max_length=60, help_text="Issuing bank, or the wallet provider")
+    number_encrypted = models.TextField()
+    number_hash = models.CharField(max_length=64, db_index=True)
+    number_masked = models.CharField(max_length=40)
+    holder_name = models.CharField(max_length=120)
+    for_disbursement = models.BooleanField(default=False)
+    # Position in the auto-debit list (1 is tried first); empty when the account is never debited.
+    debit_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["number_encrypted"])
+
+    class Meta:
+        ordering = ["borrower", "debit_priority", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["borrower", "number_hash"], name="payment_account_unique_number"),
+            models.UniqueConstraint(
+                fields=["borrower"],
+                condition=Q(for_disbursement=True, is_active=True),
+                name="payment_account_one_for_disbursement",
+            ),
+            models.UniqueConstraint(
+                fields=["borrower", "debit_priority"],
+                condition=Q(debit_priority__isnull=False, is_active=True),
+                name="payment_account_unique_debit_priority",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.bank} {self.number_masked}"
+
+
+class Disbursement(ConcurrentTransitionMixin, models.Model):
+    """The instruction to pay a loan out; the loan is disbursed only when the gateway confirms it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        CONFIRMED = "confirmed", "Confirmed"
+        FAILED = "failed", "Failed"
+
+    loan = models.OneToOneField(Loan, on_delete=models.PROTECT, related_name="disbursement")
+    reference = models.CharField(max_length=40, unique=True, help_text="Our idempotency reference at the gateway")
+    gateway = models.CharField(max_length=30)
+    account = models.ForeignKey(PaymentAccount, on_delete=models.PROTECT, null=True, blank=True)
+    amount = MoneyField()
+    state = FSMField(choices=State.choices, default=State.PENDING, protected=True)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    value_date = models.DateField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set when the gateway reported something we could not apply (a confirmation after a failure, or for a
+    # loan cancelled meanwhile): money may be out with no loan behind it; operations must act.
+    needs_review = models.BooleanField(default=False)
+    review_note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_amount_positive")]
+
+    def __str__(self):
+        return f"{self.reference} {self.amount} ({self.state})"
+
+    @transition(field=state, source=[State.PENDING, State.SENT], target=State.SENT)
+    def send(self):
+        pass
+
+    @transition(field=state, source=[State.PENDING, State.SENT], target=State.CONFIRMED)
+    def confirm(self):
+        pass
+
+    @transition(field=state, source=[State.PENDING, State.SENT], target=State.FAILED)
+    def fail(self):
+        pass
+
+
+class Debit(ConcurrentTransitionMixin, models.Model):
+    """One auto-debit attempt on one account for an amount due; success becomes a repayment."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="debits")
+    account = models.ForeignKey(PaymentAccount, on_delete=models.PROTECT, related_name="debits")
+    reference = models.CharField(max_length=40, unique=True, help_text="Our idempotency reference at the gateway")
+    gateway = models.CharField(max_length=30)
+    amount = MoneyField()
+    business_date = models.DateField(help_text="Business date the attempt belongs to")
+    round = models.PositiveSmallIntegerField(help_text="Retry round of the day (1 = first)")
+    state = FSMField(choices=State.choices, default=State.PENDING, protected=True)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    failure_reason = models.CharField(max_length=200, blank=True)
+    repayment = models.OneToOneField(Repayment, on_delete=models.PROTECT, null=True, blank=True)
+    needs_review = models.BooleanField(default=False)
+    review_note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="debit_amount_positive")]
+        indexes = [models.Index(fields=["loan", "state"])]
+
+    def __str__(self):
+        return f"{self.reference} {self.amount} ({self.state})"
+
+    @transition(field=state, source=[State.PENDING, State.SENT], target=State.SENT)
+    def send(self):
+        pass
+
+    @transition(field=state, source=[State.PENDING, State.SENT], target=State.SUCCEEDED)
+    def succeed(self):
+        pass
+
+    @transition(field=state, source=[State.PENDING, State.SENT], target=State.FAILED)
+    def fail(self):
+        pass
+
+    @transition(field=state, source=[State.PENDING, State.SENT], target=State.CANCELLED)
+    def cancel(self):
+        pass
+
+
+class CallbackLog(models.Model):
+    """Every report from a gateway, applied or refused: append-only, the record of what we were told."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        DUPLICATE = "duplicate", "Duplicate (no effect)"
+        STALE = "stale", "Stale (no effect)"
+        CONFLICT = "conflict", "Conflict (flagged for review)"
+        REFUSED = "refused", "Refused"
+
+    gateway = models.CharField(max_length=30)
+    source = models.CharField(max_length=20, help_text="callback, reply (synchronous answer), partner, chase")
+    received_at = models.DateTimeField(auto_now_add=True)
+    reference = models.CharField(max_length=40, blank=True, db_index=True)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, blank=True, help_text="What the gateway said happened")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True, help_text="The raw body, capped")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.gateway} {self.reference or '?'} {self.outcome}"
+
+
+class SettlementReport(models.Model):
+    """One reconciliation of a gateway's settlement file for a date against our instructions and ledger."""
+
+    gateway = models.CharField(max_length=30)
+    settlement_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    lines_in_file = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    breaks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-settlement_date", "gateway"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "settlement_date"], name="settlement_report_once_per_day")
+        ]
+
+    def __str__(self):
+        return f"{self.gateway} {self.settlement_date}: {self.matched} matched, {self.breaks} breaks"
+
+
+class SettlementBreak(models.Model):
+    """A difference between the file and our books; resolving it is an explicit, recorded action."""
+
+    class Kind(models.TextChoices):
+        MISSING_OURS = "missing_ours", "In the file, not in our books"
+        MISSING_THEIRS = "missing_theirs", "In our books, not in the file"
+        AMOUNT_MISMATCH = "amount_mismatch", "Amounts differ"
+
+    report = models.ForeignKey(SettlementReport, on_delete=models.PROTECT, related_name="break_rows")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reference = models.CharField(max_length=40)
+    our_amount = MoneyField(null=True, blank=True)
+    their_amount = MoneyField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["report", "kind", "reference"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.reference}"
