@@ -4,10 +4,11 @@
   so a worker that dies leaves its task to another worker; tasks are idempotent.
 - Transient failures (database or broker connection lost, serialization
   failure) are retried with exponential backoff and jitter; others fail.
-- Four queues, so one kind of work cannot starve another and each scales on
+- Five queues, so one kind of work cannot starve another and each scales on
   its own machines: close_of_day (the chunks of the nightly close),
-  webhooks (outbound deliveries to partners), scoring (limit reassessment)
-  and default (the close driver, housekeeping, promise checks).
+  webhooks (outbound deliveries to partners), payments (instructions to
+  payment gateways), scoring (limit reassessment) and default (the close
+  driver, housekeeping, promise checks).
 - The close driver waits for its chunks, so it lives on `default` and the
   chunks on `close_of_day`: a worker busy driving can never block the chunks.
 """
@@ -22,7 +23,7 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-QUEUES = ("close_of_day", "webhooks", "scoring", "default")
+QUEUES = ("close_of_day", "webhooks", "payments", "scoring", "default")
 MINUTE = 60
 HOUR = 60 * MINUTE
 
@@ -62,6 +63,10 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
         "webhook-retries": {"task": "partners.tasks.webhook_events_due_task", "schedule": MINUTE},
         "promise-checks": {"task": "debt_collection.tasks.promises_check_task", "schedule": crontab(minute=15)},
         "idempotency-key-purge": {"task": "partners.tasks.idempotency_keys_purge_task", "schedule": HOUR},
+        "disbursement-chase": {"task": "payments.tasks.disbursements_chase_task", "schedule": 5 * MINUTE},
+        # The close sends each day's first debit round; these are the retries within the day (the service
+        # keeps to PAYMENTS_DEBIT_ROUNDS_PER_DAY, so an extra run sends nothing more).
+        "auto-debit-rounds": {"task": "payments.tasks.debit_round_task", "schedule": crontab(hour="10,16", minute=0)},
     }
 
 
@@ -84,6 +89,10 @@ app.conf.update(
         "partners.tasks.idempotency_keys_purge_task": {"queue": "default"},
         "underwriting.tasks.limits_reassess_task": {"queue": "scoring"},
         "debt_collection.tasks.promises_check_task": {"queue": "default"},
+        "payments.tasks.disbursement_send_task": {"queue": "payments"},
+        "payments.tasks.disbursements_chase_task": {"queue": "payments"},
+        "payments.tasks.debit_send_task": {"queue": "payments"},
+        "payments.tasks.debit_round_task": {"queue": "payments"},
     },
 )
 app.autodiscover_tasks()

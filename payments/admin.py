@@ -92,7 +92,11 @@ class DisbursementAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     search_fields = ["reference", "gateway_reference", "loan__number"]
     actions = ["chase"]
 
-    @admin.action(description="Re-instruct now (same reference)")
+    def has_chase_permission(self, request):
+        # The rows are read-only here; re-instructing is a finance action on the instruction.
+        return request.user.has_perm("payments.change_disbursement")
+
+    @admin.action(description="Re-instruct now (same reference)", permissions=["chase"])
     def chase(self, request, queryset):
         for disbursement in queryset.filter(state__in=[Disbursement.State.PENDING, Disbursement.State.SENT]):
             disbursement_send(disbursement_id=disbursement.pk)

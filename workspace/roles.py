@@ -19,9 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from debt_collection.services import COLLECTORS_GROUP
 
 # The project's own apps; "auth" is added for the auditor and administrator only.
-DOMAIN_APPS = (
-    "core", "ledger", "lending", "underwriting", "collections", "insurance", "partners", "workspace", "dashboard",
-)  # fmt: skip
+BOOK_APPS = ("core", "ledger", "lending", "underwriting", "collections", "insurance", "partners", "payments")
+DOMAIN_APPS = (*BOOK_APPS, "workspace", "dashboard")
 
 LENDING_READ = ("lending.view_partner", "lending.view_product", "lending.view_borrower", "lending.view_creditline")
 LOAN_READ = (
@@ -78,7 +77,7 @@ ROLES = (
         "risk analysts",
         _("Risk analyst"),
         _("Sees the whole book read-only; tunes rule settings, activates models, freezes lines, clears alerts."),
-        view_apps=("core", "ledger", "lending", "underwriting", "collections", "insurance", "partners", "dashboard"),
+        view_apps=(*BOOK_APPS, "dashboard"),
         perms=(
             "lending.change_creditline",
             "underwriting.change_rulesettings",
@@ -130,11 +129,13 @@ ROLES = (
         "finance",
         _("Finance"),
         _(
-            "Sees the ledger, loans and insurance; reverses repayments, disburses or cancels loans, keeps insurers, "
-            "policies and funders."
+            "Sees the ledger, loans, insurance and money movement; reverses repayments, disburses or cancels loans, "
+            "re-instructs disbursements, resolves settlement breaks, keeps insurers, policies and funders."
         ),
-        view_apps=("core", "ledger", "lending", "insurance", "dashboard"),
+        view_apps=("core", "ledger", "lending", "insurance", "payments", "dashboard"),
         perms=(
+            "payments.change_disbursement",
+            "payments.change_settlementbreak",
             "lending.change_repayment",
             "lending.change_loan",
             "insurance.add_insurer",

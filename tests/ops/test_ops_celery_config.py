@@ -24,6 +24,7 @@ def test_every_beat_entry_names_a_registered_task(registered):
     schedule = celery_app.conf.beat_schedule
     assert set(schedule) == {
         "close-of-day", "limit-reassessment", "webhook-retries", "promise-checks", "idempotency-key-purge",
+        "disbursement-chase", "auto-debit-rounds",
     }  # fmt: skip
     for name, entry in schedule.items():
         assert entry["task"] in registered, f"beat entry {name} names {entry['task']}, which is not a task"
@@ -36,6 +37,7 @@ def test_every_task_routes_to_a_declared_queue(registered):
     assert set(routes.values()) <= declared
     assert routes["core.tasks.close_chunk_task"] == "close_of_day"
     assert routes["core.tasks.close_of_day_task"] != "close_of_day", "the driver must not wait behind its own chunks"
+    assert {routes[name] for name in registered if name.startswith("payments.")} == {"payments"}
     assert routes["partners.tasks.webhook_deliver_task"] == "webhooks"
     assert routes["underwriting.tasks.limits_reassess_task"] == "scoring"
 
