@@ -14,11 +14,14 @@ from core.pii_rotation import encrypted_columns, pii_key_rotate
 from lending.identity import mobile_normalize
 from lending.models import Borrower, Partner
 from lending.services.borrowers import borrower_onboard_business, borrower_onboard_person
+from payments.models import PaymentAccount
+from payments.services.accounts import payment_account_add
 
 pytestmark = pytest.mark.django_db
 
 TODAY = date(2031, 1, 15)
 PEOPLE = 7
+CARD = "6222021234567890128"  # Luhn-valid
 
 
 def national_id(serial: int) -> str:
@@ -58,6 +61,10 @@ def book(keys) -> dict[int, tuple[str, str]]:
         business_start_date=date(2020, 1, 1),
         today=TODAY,
     )
+    payment_account_add(
+        borrower_id=Borrower.objects.order_by("pk").first().pk,
+        kind="bank_card", bank="ICBC", number=CARD, holder_name="Zhang San",
+    )  # fmt: skip
     clear = _decrypted()
     assert clear[min(clear)] == (national_id(0), "+8613812340000")
     return clear
@@ -78,7 +85,10 @@ def _decrypted() -> dict[int, tuple[str, str]]:
 def test_the_encrypted_columns_are_found_by_their_suffix():
     found = {columns.label: columns.fields for columns in encrypted_columns()}
 
-    assert found == {"lending.Borrower": ("national_id_encrypted", "mobile_encrypted", "credit_code_encrypted")}
+    assert found == {
+        "lending.Borrower": ("national_id_encrypted", "mobile_encrypted", "credit_code_encrypted"),
+        "payments.PaymentAccount": ("number_encrypted",),
+    }
 
 
 def test_after_rotation_the_old_key_can_be_removed_and_every_value_still_decrypts(book, keys, settings):
@@ -92,6 +102,8 @@ def test_after_rotation_the_old_key_can_be_removed_and_every_value_still_decrypt
     _switch_to_new_key(settings, keys, keep_old=False)
     assert _decrypted() == book
     assert all(row.mobile_encrypted.startswith("new:") for row in Borrower.objects.all())
+    account = PaymentAccount.objects.get()
+    assert account.number_encrypted.startswith("new:") and pii.decrypt(account.number_encrypted) == CARD
 
 
 def test_keyed_hashes_are_unchanged_so_look_ups_still_find_the_borrower(book, keys, settings):
@@ -123,9 +135,9 @@ def test_an_interrupted_rotation_is_resumed_by_running_it_again(book, keys, sett
 
     out = StringIO()
     call_command("rotate_pii_key", "--check", "--json", stdout=out)
-    assert json.loads(out.getvalue()) == {"stale": {"lending.Borrower": PEOPLE + 1 - 3}}
+    assert json.loads(out.getvalue()) == {"stale": {"lending.Borrower": PEOPLE + 1 - 3, "payments.PaymentAccount": 1}}
 
-    assert pii_key_rotate(chunk_size=3) == {"lending.Borrower": PEOPLE + 1 - 3}
+    assert pii_key_rotate(chunk_size=3) == {"lending.Borrower": PEOPLE + 1 - 3, "payments.PaymentAccount": 1}
     _switch_to_new_key(settings, keys, keep_old=False)
     assert _decrypted() == book
 
@@ -134,7 +146,7 @@ def test_a_second_rotation_has_nothing_to_do(book, keys, settings):
     _switch_to_new_key(settings, keys)
     pii_key_rotate()
 
-    assert pii_key_rotate() == {"lending.Borrower": 0}
+    assert pii_key_rotate() == {"lending.Borrower": 0, "payments.PaymentAccount": 0}
 
 
 def test_an_unreadable_token_stops_the_rotation_naming_the_row_and_column(book, keys, settings):
