@@ -1,24 +1,18 @@
 """The close of day fanned out to a real Celery worker (Redis broker, PostgreSQL) ends exactly like
 the same close run in-process."""
 
-import os
-import signal
-import subprocess
 import time
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 
 import core.close
 import lending.close
 from config.celery import QUEUES
-from config.celery import app as celery_app
 from core.close import day_close
 from ledger.models import JournalEntry
 from ledger.selectors import account_balances
@@ -27,111 +21,13 @@ from lending.services.repayments import repayment_post
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-BASE_DIR = Path(settings.BASE_DIR)
-BROKER_URL = "redis://127.0.0.1:6379/15"
 FIRST_DUE = date(2031, 2, 15)
-WORKER_READY_SECONDS = 30
-
-
-def worker_database_url() -> str:
-    """The URL of the database this test uses (test_lending), for the worker process."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "127.0.0.1"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{credentials}{'@' if credentials else ''}{host}{port}/{db['NAME']}"
 
 
 @pytest.fixture
-def redis_db():
-    """Redis database 15, flushed; skipped (failed in CI) when Redis does not answer."""
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=6379, db=15, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.RedisError as error:
-        message = f"Redis at 127.0.0.1:6379 does not answer ({error}); the real-worker test needs it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
-
-
-def _drop_connections(app) -> None:
-    """Forget the app's broker pool and result backend, so the next use follows the current conf."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    if "amqp" in app.__dict__:
-        app.amqp._producer_pool = None
-    app._backend_cache = None
-    if hasattr(app._local, "backend"):
-        del app._local.backend
-
-
-@pytest.fixture
-def broker(redis_db, settings):
-    """This process sends close chunks to Redis instead of running them eagerly; restored afterwards."""
-    keys = ("broker_url", "result_backend", "task_always_eager")
-    saved = {key: celery_app.conf[key] for key in keys}
-    _drop_connections(celery_app)
-    celery_app.conf.update(broker_url=BROKER_URL, result_backend=BROKER_URL, task_always_eager=False)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    try:
-        yield celery_app
-    finally:
-        _drop_connections(celery_app)
-        celery_app.conf.update(saved)
-
-
-@pytest.fixture
-def worker(broker, tmp_path):
-    """A real worker process on the test database, killed (its whole process group) afterwards."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": worker_database_url(),
-        "CELERY_BROKER_URL": BROKER_URL,
-        "CELERY_RESULT_BACKEND": BROKER_URL,
-        "DB_CONN_MAX_AGE": "0",
-    }
-    log_path = tmp_path / "worker.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                str(BASE_DIR / ".venv" / "bin" / "celery"),
-                "-A", "config", "worker", "--pool=solo", "--concurrency=1", "-Q", ",".join(QUEUES),
-                "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
-            ],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + WORKER_READY_SECONDS
-        while not broker.control.ping(timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not come up:\n{log_path.read_text()[-3000:]}")
-        yield process
-    finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        if process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
+def worker(workers):
+    """A real worker on every queue, on the test database; stopped afterwards."""
+    return workers.start("worker", ",".join(QUEUES), visibility_seconds=3600)
 
 
 class Rollback(Exception):

@@ -1,5 +1,5 @@
-"""Real Celery workers for the operations tests: Redis database 13 as the broker, worker processes on the test
-database that a test can SIGKILL and replace.
+"""Real Celery workers for the tests that need them (PostgreSQL leg): Redis database 13 as the broker, worker
+processes on the test database that a test can SIGKILL and replace.
 
 The workers hand a task whose worker died back to the queue after `VISIBILITY_SECONDS` (Redis's
 visibility timeout, normally an hour), and a new worker restores such tasks when it starts, so a test waits
@@ -94,8 +94,14 @@ class Workers:
     def database_url() -> str:
         return worker_database_url()
 
-    def start(self, name: str, queues: str, *, await_ping: bool = True) -> subprocess.Popen:
-        """Start a worker; by default wait until it answers a ping (a solo worker busy with a task does not)."""
+    def start(
+        self, name: str, queues: str, *, await_ping: bool = True, visibility_seconds: int = VISIBILITY_SECONDS
+    ) -> subprocess.Popen:
+        """Start a worker; by default wait until it answers a ping (a solo worker busy with a task does not).
+
+        A test that kills no worker passes Redis's usual visibility timeout, so that a long task is
+        never handed out a second time while it runs.
+        """
         if self.killed_at is not None:
             time.sleep(max(0.0, VISIBILITY_SECONDS + 0.5 - (time.monotonic() - self.killed_at)))
         env = {
@@ -103,7 +109,7 @@ class Workers:
             "DATABASE_URL": worker_database_url(),
             "CELERY_BROKER_URL": BROKER_URL,
             "CELERY_RESULT_BACKEND": BROKER_URL,
-            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
+            "CELERY_VISIBILITY_TIMEOUT": str(visibility_seconds),
             "DB_CONN_MAX_AGE": "0",
         }
         log_path = self.log_dir / f"{name}.log"
