@@ -49,6 +49,12 @@ def test_every_project_model_name_is_translated_into_chinese(attribute):
     assert _untranslated(attribute) == []
 
 
+def test_every_project_app_is_named_in_chinese():
+    with translation.override("zh-hans"):
+        names = {label: str(apps.get_app_config(label).verbose_name) for label in PROJECT_APPS}
+    assert [f"{label}: {name}" for label, name in names.items() if not CJK.search(name)] == []
+
+
 def test_a_model_name_reads_in_chinese_and_stays_english_in_english():
     from lending.models import CreditLine
 
