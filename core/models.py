@@ -20,6 +20,8 @@ class BusinessCalendar(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
         constraints = [
             models.CheckConstraint(condition=models.Q(id=1), name="business_calendar_singleton"),
         ]
@@ -48,6 +50,8 @@ class CloseStepRun(models.Model):
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("close step run")
+        verbose_name_plural = _("close step runs")
         ordering = ["-business_date", "id"]
         constraints = [
             models.UniqueConstraint(fields=["business_date", "step"], name="close_step_once_per_date"),

@@ -37,6 +37,10 @@ class CollectorProfile(models.Model):
     queue = models.CharField(max_length=12, choices=Queue.choices, blank=True)
     history = HistoricalRecords()
 
+    class Meta:
+        verbose_name = _("collector profile")
+        verbose_name_plural = _("collector profiles")
+
     def __str__(self):
         return f"{self.user} ({self.queue or 'any queue'}, {self.capacity})"
 
@@ -73,6 +77,8 @@ class CollectionCase(ConcurrentTransitionMixin, models.Model):
     history = HistoricalRecords(excluded_fields=["bucket"])
 
     class Meta:
+        verbose_name = _("collection case")
+        verbose_name_plural = _("collection cases")
         constraints = [
             models.UniqueConstraint(
                 fields=["borrower"],
@@ -142,6 +148,8 @@ class CaseAssignment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("case assignment")
+        verbose_name_plural = _("case assignments")
         ordering = ["id"]
 
     def __str__(self):
@@ -183,6 +191,8 @@ class ContactAttempt(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("contact attempt")
+        verbose_name_plural = _("contact attempts")
         ordering = ["-attempted_at", "-id"]
         indexes = [models.Index(fields=["case", "attempted_at"])]
 
@@ -212,6 +222,8 @@ class PromiseToPay(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("promise to pay")
+        verbose_name_plural = _("promises to pay")
         ordering = ["-due_date", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="promise_amount_positive"),
@@ -243,6 +255,8 @@ class HardshipRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("hardship record")
+        verbose_name_plural = _("hardship records")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=~Q(requested_by=models.F("approved_by")), name="hardship_four_eyes"),
@@ -272,6 +286,8 @@ class Escalation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(kind="legal") | ~Q(agency=""), name="escalation_agency_named"),
@@ -294,6 +310,8 @@ class Recovery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("recovery")
+        verbose_name_plural = _("recoveries")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="recovery_amount_positive"),

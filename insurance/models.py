@@ -34,6 +34,10 @@ class Insurer(models.Model):
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()
 
+    class Meta:
+        verbose_name = _("insurer")
+        verbose_name_plural = _("insurers")
+
     def __str__(self):
         return self.name
 
@@ -72,7 +76,8 @@ class Policy(ConcurrentTransitionMixin, models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name_plural = "policies"
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
         constraints = [
             models.CheckConstraint(
                 condition=_ratio_between_0_and_1(
@@ -127,6 +132,8 @@ class Coverage(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("coverage")
+        verbose_name_plural = _("coverages")
         indexes = [models.Index(fields=["policy", "policy_year"]), models.Index(fields=["state"])]
 
     def __str__(self):
@@ -160,6 +167,8 @@ class InsuranceClaim(ConcurrentTransitionMixin, models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("insurance claim")
+        verbose_name_plural = _("insurance claims")
         constraints = [
             models.CheckConstraint(
                 condition=Q(claimed_amount=F("principal_claimed") + F("interest_claimed") + F("penalty_claimed")),
@@ -214,6 +223,8 @@ class CoverageMovement(models.Model):
     journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = _("coverage movement")
+        verbose_name_plural = _("coverage movements")
         ordering = ["business_date", "id"]
         constraints = [
             models.UniqueConstraint(fields=["coverage", "business_date", "kind"], name="coverage_movement_once_a_day")
@@ -241,6 +252,8 @@ class Funder(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("funder")
+        verbose_name_plural = _("funders")
         constraints = [models.CheckConstraint(condition=_ratio_between_0_and_1("default_share"), name="funder_share")]
 
     def __str__(self):
@@ -259,6 +272,8 @@ class FundingShare(models.Model):
     share = RateField()
 
     class Meta:
+        verbose_name = _("funding share")
+        verbose_name_plural = _("funding shares")
         constraints = [
             models.UniqueConstraint(fields=["loan", "funder"], name="funding_share_once_per_funder"),
             models.CheckConstraint(condition=Q(share__gt=0, share__lte=1), name="funding_share_range"),
@@ -278,6 +293,8 @@ class LossAllocation(models.Model):
     journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = _("loss allocation")
+        verbose_name_plural = _("loss allocations")
         ordering = ["business_date", "loan_id", "funder_id"]
         constraints = [models.UniqueConstraint(fields=["loan", "funder"], name="loss_allocation_once_per_funder")]
 

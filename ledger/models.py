@@ -9,6 +9,7 @@ day is sealed with a digest over its entries chained to the previous seal.
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField
 from ledger.chart import ASSET, EXPENSE, INCOME, LIABILITY
@@ -59,6 +60,8 @@ class Account(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
 
     class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         ordering = ["code"]
 
     def __str__(self):
@@ -78,7 +81,8 @@ class JournalEntry(AppendOnlyModel):
     created_at = models.DateTimeField()
 
     class Meta:
-        verbose_name_plural = "journal entries"
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["chain", "sequence"], name="ledger_entry_chain_sequence"),
@@ -102,6 +106,8 @@ class JournalLine(AppendOnlyModel):
     credit = MoneyField(default=0)
 
     class Meta:
+        verbose_name = _("journal line")
+        verbose_name_plural = _("journal lines")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -126,6 +132,10 @@ class ChainHead(models.Model):
     sequence = models.PositiveBigIntegerField()
     hash = models.CharField(max_length=64)
 
+    class Meta:
+        verbose_name = _("chain head")
+        verbose_name_plural = _("chain heads")
+
     def __str__(self):
         return f"{self.chain} at #{self.sequence}"
 
@@ -138,6 +148,8 @@ class DaySeal(AppendOnlyModel):
     sealed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("day seal")
+        verbose_name_plural = _("day seals")
         ordering = ["business_date"]
 
     def __str__(self):

@@ -34,6 +34,10 @@ class Partner(models.Model):
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()
 
+    class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+
     def __str__(self):
         return self.name
 
@@ -71,6 +75,8 @@ class Borrower(models.Model):
     history = HistoricalRecords(excluded_fields=["national_id_encrypted", "mobile_encrypted", "credit_code_encrypted"])
 
     class Meta:
+        verbose_name = _("borrower")
+        verbose_name_plural = _("borrowers")
         constraints = [
             # One borrower per person or business, whichever partner brings them.
             models.UniqueConstraint(
@@ -139,6 +145,8 @@ class Product(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         constraints = [
             models.CheckConstraint(condition=Q(min_limit__gt=0, max_limit__gte=F("min_limit")), name="product_limits"),
             models.CheckConstraint(
@@ -179,6 +187,8 @@ class CreditLine(ConcurrentTransitionMixin, models.Model):
     history = HistoricalRecords(excluded_fields=["used"])
 
     class Meta:
+        verbose_name = _("credit line")
+        verbose_name_plural = _("credit lines")
         constraints = [
             models.CheckConstraint(condition=Q(limit__gt=0), name="credit_line_limit_positive"),
             models.CheckConstraint(condition=Q(used__gte=0), name="credit_line_used_not_negative"),
@@ -227,6 +237,8 @@ class CreditLineChange(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("credit line change")
+        verbose_name_plural = _("credit line changes")
         ordering = ["id"]
 
     def __str__(self):
@@ -300,6 +312,8 @@ class Loan(ConcurrentTransitionMixin, models.Model):
     )  # fmt: skip
 
     class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
             models.CheckConstraint(
@@ -406,6 +420,8 @@ class Installment(models.Model):
     history = HistoricalRecords(excluded_fields=["penalty", "penalty_accrued_exact", "penalty_accrued_through"])
 
     class Meta:
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
         ordering = ["loan_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["loan", "number"], name="installment_number_per_loan"),
@@ -464,6 +480,8 @@ class Repayment(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("repayment")
+        verbose_name_plural = _("repayments")
         ordering = ["value_date", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_amount_positive"),
@@ -489,6 +507,10 @@ class RepaymentReversal(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
+    class Meta:
+        verbose_name = _("repayment reversal")
+        verbose_name_plural = _("repayment reversals")
+
     def __str__(self):
         return f"Reversal of repayment {self.repayment_id}: {self.reason}"
 
@@ -510,6 +532,8 @@ class RepaymentAllocation(models.Model):
     penalty = MoneyField(default=ZERO)
 
     class Meta:
+        verbose_name = _("repayment allocation")
+        verbose_name_plural = _("repayment allocations")
         ordering = ["id"]
 
     def __str__(self):
@@ -530,6 +554,8 @@ class LoanBucketChange(models.Model):
     dpd = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("loan bucket change")
+        verbose_name_plural = _("loan bucket changes")
         ordering = ["business_date", "id"]
         indexes = [models.Index(fields=["business_date"]), models.Index(fields=["loan", "business_date"])]
 
@@ -560,6 +586,8 @@ class LoanRestructure(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("loan restructure")
+        verbose_name_plural = _("loan restructures")
         ordering = ["id"]
 
     def __str__(self):

@@ -31,7 +31,8 @@ class ApiKey(models.Model):
     history = HistoricalRecords(excluded_fields=["last_used_at"])
 
     class Meta:
-        verbose_name = "API key"
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
 
     def __str__(self):
         return f"{self.prefix}… ({self.partner})"
@@ -51,8 +52,8 @@ class PartnerApiSettings(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "API settings"
-        verbose_name_plural = "API settings"
+        verbose_name = _("API settings")
+        verbose_name_plural = _("API settings")
         constraints = [models.CheckConstraint(condition=Q(requests_per_minute__gt=0), name="api_rate_limit_positive")]
 
     def __str__(self):
@@ -76,6 +77,8 @@ class IdempotencyRecord(models.Model):
     expires_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [models.UniqueConstraint(fields=["partner", "key"], name="idempotency_key_per_partner")]
 
     def __str__(self):
@@ -90,6 +93,10 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords(excluded_fields=["secret"])
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
 
     def __str__(self):
         return f"{self.partner}: {self.url}"
@@ -121,6 +128,8 @@ class WebhookEvent(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         indexes = [models.Index(fields=["state", "next_attempt_at"])]
 
     def __str__(self):
@@ -141,6 +150,8 @@ class WebhookAttempt(models.Model):
     succeeded = models.BooleanField()
 
     class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
         ordering = ["event_id", "number"]
         constraints = [models.UniqueConstraint(fields=["event", "number"], name="webhook_attempt_number_per_event")]
 

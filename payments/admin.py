@@ -8,6 +8,7 @@ service records with the user and time.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.errors import DomainError
@@ -19,7 +20,7 @@ from payments.services.settlement import settlement_break_resolve
 
 
 class PaymentAccountAddForm(forms.ModelForm):
-    number = forms.CharField(max_length=64, help_text="Card number or wallet account; stored encrypted")
+    number = forms.CharField(max_length=64, help_text=_("Card number or wallet account; stored encrypted"))
 
     class Meta:
         model = PaymentAccount
@@ -96,11 +97,11 @@ class DisbursementAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         # The rows are read-only here; re-instructing is a finance action on the instruction.
         return request.user.has_perm("payments.change_disbursement")
 
-    @admin.action(description="Re-instruct now (same reference)", permissions=["chase"])
+    @admin.action(description=_("Re-instruct now (same reference)"), permissions=["chase"])
     def chase(self, request, queryset):
         for disbursement in queryset.filter(state__in=[Disbursement.State.PENDING, Disbursement.State.SENT]):
             disbursement_send(disbursement_id=disbursement.pk)
-        self.message_user(request, "re-instructed the selected open disbursements", messages.SUCCESS)
+        self.message_user(request, _("Re-instructed the selected open disbursements."), messages.SUCCESS)
 
 
 @admin.register(Debit)
@@ -137,7 +138,7 @@ class SettlementBreakForm(forms.ModelForm):
     def clean_resolution(self):
         value = (self.cleaned_data.get("resolution") or "").strip()
         if not value:
-            raise ValidationError("say what was done to resolve the break")
+            raise ValidationError(_("Say what was done to resolve the break."))
         return value
 
 

@@ -8,6 +8,7 @@ reference, so the gateway can never execute one instruction twice.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -37,6 +38,8 @@ class PaymentAccount(models.Model):
     history = HistoricalRecords(excluded_fields=["number_encrypted"])
 
     class Meta:
+        verbose_name = _("payment account")
+        verbose_name_plural = _("payment accounts")
         ordering = ["borrower", "debit_priority", "id"]
         constraints = [
             models.UniqueConstraint(fields=["borrower", "number_hash"], name="payment_account_unique_number"),
@@ -84,6 +87,8 @@ class Disbursement(ConcurrentTransitionMixin, models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("disbursement")
+        verbose_name_plural = _("disbursements")
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_amount_positive")]
 
     def __str__(self):
@@ -129,6 +134,8 @@ class Debit(ConcurrentTransitionMixin, models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("debit")
+        verbose_name_plural = _("debits")
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="debit_amount_positive")]
         indexes = [models.Index(fields=["loan", "state"])]
 
@@ -173,6 +180,8 @@ class CallbackLog(models.Model):
     body = models.TextField(blank=True, help_text="The raw body, capped")
 
     class Meta:
+        verbose_name = _("callback log")
+        verbose_name_plural = _("callback logs")
         ordering = ["-received_at", "-id"]
 
     def __str__(self):
@@ -190,6 +199,8 @@ class SettlementReport(models.Model):
     breaks = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("settlement report")
+        verbose_name_plural = _("settlement reports")
         ordering = ["-settlement_date", "gateway"]
         constraints = [
             models.UniqueConstraint(fields=["gateway", "settlement_date"], name="settlement_report_once_per_day")
@@ -218,6 +229,8 @@ class SettlementBreak(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("settlement break")
+        verbose_name_plural = _("settlement breaks")
         ordering = ["report", "kind", "reference"]
 
     def __str__(self):

@@ -57,7 +57,8 @@ class RuleSettings(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name_plural = "rule settings"
+        verbose_name = _("rule settings")
+        verbose_name_plural = _("rule settings")
 
     def __str__(self):
         return "Underwriting rule settings"
@@ -102,7 +103,8 @@ class BlockListEntry(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name_plural = "block list entries"
+        verbose_name = _("block list entry")
+        verbose_name_plural = _("block list entries")
         constraints = [models.UniqueConstraint(fields=["kind", "value"], name="block_list_unique")]
 
     def __str__(self):
@@ -127,6 +129,8 @@ class ModelVersion(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
         ordering = ["-version"]
         constraints = [
             models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_model")
@@ -179,6 +183,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
         indexes = [models.Index(fields=["state", "submitted_on"])]
         # The four-eyes rule needs two reviewers; the second must be a senior underwriter (checked by the admin).
         permissions = [("approve_second", "Can give the second (four-eyes) approval of an application")]
@@ -231,6 +237,8 @@ class ApplicationReview(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("application review")
+        verbose_name_plural = _("application reviews")
         ordering = ["id"]
 
     def __str__(self):
@@ -255,6 +263,8 @@ class LimitReview(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("limit review")
+        verbose_name_plural = _("limit reviews")
         constraints = [models.UniqueConstraint(fields=["credit_line", "business_date"], name="limit_review_once_a_day")]
 
     def __str__(self):
@@ -284,6 +294,10 @@ class DrawdownAlert(models.Model):
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("drawdown alert")
+        verbose_name_plural = _("drawdown alerts")
 
     def __str__(self):
         return f"{self.get_rule_display()} (line {self.credit_line_id})"
