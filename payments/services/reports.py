@@ -24,16 +24,25 @@ MAX_LOGGED_BODY = 4000
 Outcome = CallbackLog.Outcome
 
 
+def _loggable(text: str) -> str:
+    """What a sender wrote, storable as text: PostgreSQL refuses NUL characters, so they become U+FFFD."""
+    return text.replace("\x00", "\ufffd")
+
+
+def _loggable_body(body: bytes) -> str:
+    return _loggable(body[:MAX_LOGGED_BODY].decode("utf-8", errors="replace"))
+
+
 def callback_refused_record(
     *, gateway_code: str, source: str, code: str, reason: str, body: bytes = b""
 ) -> CallbackLog:
     """Record a report we refused before reading it (bad signature, malformed body, unknown gateway)."""
     return CallbackLog.objects.create(
-        gateway=gateway_code[:30],
+        gateway=_loggable(gateway_code[:30]),
         source=source,
         outcome=Outcome.REFUSED,
-        detail=f"{code}: {reason}"[:300],
-        body=body[:MAX_LOGGED_BODY].decode("utf-8", errors="replace"),
+        detail=_loggable(f"{code}: {reason}"[:300]),
+        body=_loggable_body(body),
     )
 
 
@@ -156,6 +165,6 @@ def report_apply(*, gateway_code: str, report: Report, source: str, body: bytes 
         gateway_reference=report.gateway_reference,
         status=report.status,
         outcome=outcome,
-        detail=detail[:300],
-        body=body[:MAX_LOGGED_BODY].decode("utf-8", errors="replace"),
+        detail=_loggable(detail[:300]),
+        body=_loggable_body(body),
     )

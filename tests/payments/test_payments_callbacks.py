@@ -85,6 +85,7 @@ def test_a_late_confirmation_for_a_cancelled_loan_is_recorded_not_posted(waiting
         (lambda send, body: send({**body, "status": "maybe"}), 400, "malformed"),
         (lambda send, body: send({**body, "value_date": "2031-02-30"}), 400, "malformed"),
         (lambda send, body: send(raw=b"{not json"), 400, "malformed"),
+        (lambda send, body: send(raw=b"\x00"), 400, "malformed"),  # PostgreSQL text cannot hold NUL: logged as U+FFFD
         (lambda send, body: send(raw=json.dumps([body]).encode()), 400, "malformed"),
         (lambda send, body: send(body, gateway="nosuchgateway"), 404, "unknown_gateway"),
         (lambda send, body: send(body, gateway="partner_channel"), 400, "wrong_route"),
