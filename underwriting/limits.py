@@ -35,6 +35,8 @@ SEVERE = BUCKETS[BUCKETS.index("M2") :]
 
 
 def _params() -> Params:
+    """The policy's ratios as floats for the numpy pass over the book: probabilities and ratios, never amounts
+    (each new limit comes back as Decimal through core.money.round_fen in as_decimal_limit)."""
     settings = rule_settings_get()
     return Params(
         raise_pd=float(settings.reassess_raise_pd),
