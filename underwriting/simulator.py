@@ -213,7 +213,9 @@ class Simulator:
     def _redraw(self, today: date) -> None:
         for line_id, z in self.redraw_on.pop(today, []):
             line = CreditLine.objects.get(pk=line_id)
-            if line.state == CreditLine.State.ACTIVE and line.available >= MIN_REDRAW:
+            # A line lives a year: a borrower coming back after it expired cannot draw on it.
+            valid = line.valid_from <= today <= line.valid_until
+            if line.state == CreditLine.State.ACTIVE and valid and line.available >= MIN_REDRAW:
                 self._draw(line_id, line.available, z, today)
 
     # --- the run --------------------------------------------------------------
