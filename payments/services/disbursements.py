@@ -14,8 +14,8 @@ from lending.models import Loan
 from lending.services.loans import loan_drawdown
 from payments import tasks
 from payments.gateways import gateway_get
-from payments.gateways.base import ACCEPTED, FAILED, AccountDetails, Instruction, Report
-from payments.models import Disbursement, PaymentAccount
+from payments.gateways.base import ACCEPTED, CONFIRMED, FAILED, AccountDetails, Instruction, Report
+from payments.models import CallbackLog, Disbursement, PaymentAccount
 from payments.references import reference_new
 from payments.services.reports import report_apply
 
@@ -28,30 +28,38 @@ def account_details(account: PaymentAccount | None) -> AccountDetails | None:
     return AccountDetails(account.kind, account.bank, pii.decrypt(account.number_encrypted), account.holder_name)
 
 
+class _NotPaidInRequest(Exception):
+    """The in-process gateway did not confirm at once: undo the booking and take the general path."""
+
+    def __init__(self, reference: str):
+        self.reference = reference
+
+
 @transaction.atomic
 def drawdown_disburse(
     *, credit_line_id: int, amount, term_months, method, idempotency_key: str = "", actor=None
 ) -> Loan:
     """Draw on the line and instruct the gateway to pay the loan out.
 
-    With an in-process gateway (the simulated one) the answer comes back in
-    this transaction, so at 100 % immediate success the loan returned is
-    already disbursed, as before money movement existed. A network gateway is
-    instructed after commit; the loan stays pending until it confirms.
-    A repeated idempotency key returns the loan without a second instruction.
+    A network gateway is instructed after commit; the loan stays pending
+    until it confirms. An in-process gateway (the simulated one) answers
+    in this transaction: a same-day confirmation pays the loan out as it is
+    drawn, any other answer goes through the lifecycle below with the same
+    reference. A repeated idempotency key returns the loan without a second
+    instruction.
     """
-    loan = loan_drawdown(
-        credit_line_id=credit_line_id,
-        amount=amount,
-        term_months=term_months,
-        method=method,
-        idempotency_key=idempotency_key,
-        actor=actor,
-    )
+    terms = {"credit_line_id": credit_line_id, "amount": amount, "term_months": term_months, "method": method}
+    gateway = gateway_get(settings.PAYMENTS_DISBURSEMENT_GATEWAY)
+    reference = None
+    if gateway.in_process and not _replayed(credit_line_id, idempotency_key):
+        try:
+            return _drawdown_paid_in_request(gateway, terms=terms, idempotency_key=idempotency_key, actor=actor)
+        except _NotPaidInRequest as not_paid:
+            reference = not_paid.reference
+    loan = loan_drawdown(**terms, idempotency_key=idempotency_key, actor=actor)
     if loan.state != Loan.State.PENDING or Disbursement.objects.filter(loan=loan).exists():
         return loan
-    disbursement = disbursement_create(loan=loan)
-    gateway = gateway_get(disbursement.gateway)
+    disbursement = disbursement_create(loan=loan, reference=reference)
     if gateway.in_process:
         disbursement_send(disbursement_id=disbursement.pk)
     else:
@@ -60,7 +68,49 @@ def drawdown_disburse(
     return loan
 
 
-def disbursement_create(*, loan: Loan) -> Disbursement:
+def _replayed(credit_line_id: int, idempotency_key: str) -> bool:
+    return (
+        bool(idempotency_key)
+        and Loan.objects.filter(credit_line_id=credit_line_id, idempotency_key=idempotency_key).exists()
+    )
+
+
+@transaction.atomic
+def _drawdown_paid_in_request(gateway, *, terms: dict, idempotency_key: str, actor) -> Loan:
+    """Book the loan disbursed, then ask the in-process gateway; anything but a same-day confirmation undoes it.
+
+    Asking after booking is safe only because an in-process gateway has no
+    effect outside this transaction; it saves the pending loan, its second
+    lock and save, and the instruction's three saves (half a drawdown's time).
+    """
+    loan = loan_drawdown(**terms, idempotency_key=idempotency_key, disburse=True, actor=actor)
+    if Disbursement.objects.filter(loan=loan).exists():
+        return loan  # a concurrent request with the same key got here first
+    disbursement = disbursement_create(loan=loan, save=False)
+    disbursement.attempts = 1
+    disbursement.last_attempt_at = timezone.now()
+    outcome = gateway.instruct_disbursement(_instruction(disbursement))
+    if outcome.status != CONFIRMED or outcome.value_date not in (None, loan.disbursed_on):
+        raise _NotPaidInRequest(disbursement.reference)
+    disbursement.send()
+    disbursement.confirm()
+    disbursement.gateway_reference = outcome.gateway_reference
+    disbursement.value_date = loan.disbursed_on
+    disbursement._change_reason = "instructed and confirmed in the request"
+    disbursement.save()
+    CallbackLog.objects.create(
+        gateway=disbursement.gateway,
+        source="reply",
+        reference=disbursement.reference,
+        gateway_reference=outcome.gateway_reference,
+        status=CONFIRMED,
+        outcome=CallbackLog.Outcome.APPLIED,
+        detail=f"confirmed; loan disbursed on {loan.disbursed_on}",
+    )
+    return loan
+
+
+def disbursement_create(*, loan: Loan, reference: str | None = None, save: bool = True) -> Disbursement:
     """The instruction for a pending loan, to the borrower's disbursement account (if one is on file)."""
     account = PaymentAccount.objects.filter(
         borrower_id=loan.credit_line.borrower_id, for_disbursement=True, is_active=True
@@ -69,14 +119,25 @@ def disbursement_create(*, loan: Loan) -> Disbursement:
         raise DomainError("no_disbursement_account", "the borrower has no account for disbursement", field="account")
     disbursement = Disbursement(
         loan=loan,
-        reference=reference_new("D"),
+        reference=reference or reference_new("D"),
         gateway=settings.PAYMENTS_DISBURSEMENT_GATEWAY,
         account=account,
         amount=loan.principal,
     )
-    disbursement._change_reason = "drawdown"
-    disbursement.save()
+    if save:
+        disbursement._change_reason = "drawdown"
+        disbursement.save()
     return disbursement
+
+
+def _instruction(disbursement: Disbursement) -> Instruction:
+    return Instruction(
+        reference=disbursement.reference,
+        kind="disbursement",
+        amount=disbursement.amount,
+        account=account_details(disbursement.account),
+        attempt=disbursement.attempts,
+    )
 
 
 def disbursement_send(*, disbursement_id: int) -> Disbursement:
@@ -97,13 +158,7 @@ def disbursement_send(*, disbursement_id: int) -> Disbursement:
         disbursement.send()
         disbursement._change_reason = f"instructed (attempt {disbursement.attempts})"
         disbursement.save()
-        instruction = Instruction(
-            reference=disbursement.reference,
-            kind="disbursement",
-            amount=disbursement.amount,
-            account=account_details(disbursement.account),
-            attempt=disbursement.attempts,
-        )
+        instruction = _instruction(disbursement)
     outcome = gateway_get(disbursement.gateway).instruct_disbursement(instruction)
     if outcome.status == ACCEPTED:
         if outcome.gateway_reference and not disbursement.gateway_reference:
