@@ -131,6 +131,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connections
     from django.db.models import Count
+    from tqdm import tqdm
 
     from core.business_date import business_date_current, business_date_set
     from core.close import day_close
@@ -162,7 +163,12 @@ def main() -> None:
         assert CloseStepRun.objects.exists()
         load.start()
         simulated = time.perf_counter()
-        report = Simulator(borrowers=args.borrowers, months=args.months, seed=args.seed).run()
+        bar = tqdm(total=days, unit="day", desc="soak", mininterval=10, file=sys.stderr)
+        simulator = Simulator(
+            borrowers=args.borrowers, months=args.months, seed=args.seed, progress=lambda done, total: bar.update(1)
+        )
+        report = simulator.run()
+        bar.close()
         simulated = time.perf_counter() - simulated
         load.stopping.set()
         load.join()
