@@ -35,6 +35,24 @@ def test_by_default_a_drawdown_is_confirmed_at_once_and_disbursed(world):
     assert JournalEntry.objects.filter(kind="disbursement", reference=loan.number).count() == 1
 
 
+def test_an_immediate_confirmation_books_the_loan_disbursed_in_one_step(world):
+    loan = _loan(world.draw())
+    assert list(loan.history.values_list("state", flat=True)) == [Loan.State.CURRENT]
+    assert list(loan.disbursement.history.values_list("state", "attempts", "history_change_reason")) == [
+        (Disbursement.State.CONFIRMED, 1, "instructed and confirmed in the request")
+    ]
+    assert CallbackLog.objects.get(reference=loan.disbursement.reference).source == "reply"
+
+
+def test_an_in_process_refusal_is_undone_and_goes_through_the_lifecycle_with_its_reference(world, gateway_rates):
+    gateway_rates(failure_rate=1.0)
+    loan = _loan(world.draw())
+    assert list(loan.history.order_by("history_id").values_list("state", flat=True)) == ["pending", "cancelled"]
+    assert loan.disbursement.attempts == 1
+    assert CallbackLog.objects.filter(reference=loan.disbursement.reference).count() == 1
+    assert not loan.installments.exists()
+
+
 def test_a_replayed_drawdown_instructs_once(world):
     first = world.post(
         f"/api/v1/credit-lines/{world.line.pk}/drawdowns",
