@@ -10,6 +10,7 @@ day is sealed with a digest over its entries chained to the previous seal.
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.fields import MoneyField
 from ledger.chart import ASSET, EXPENSE, INCOME, LIABILITY
@@ -106,8 +107,9 @@ class JournalLine(AppendOnlyModel):
     account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="lines")
     # A plain id, not a foreign key: the ledger sits below lending and knows no loans.
     loan_id = models.BigIntegerField(_("loan id"), null=True, blank=True, db_index=True)
-    debit = MoneyField(_("debit"), default=0)
-    credit = MoneyField(_("credit"), default=0)
+    # "debit" alone is the name of a payments model (a collection from a bank account).
+    debit = MoneyField(pgettext_lazy("ledger side", "debit"), default=0)
+    credit = MoneyField(pgettext_lazy("ledger side", "credit"), default=0)
 
     class Meta:
         verbose_name = _("journal line")

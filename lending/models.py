@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -420,7 +421,8 @@ class Installment(models.Model):
     loan = models.ForeignKey(
         Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="installments", db_index=False
     )
-    number = models.PositiveSmallIntegerField(_("number"))
+    # An installment's number is its period, where a loan's or a policy's is an identifier.
+    number = models.PositiveSmallIntegerField(pgettext_lazy("installment", "number"))
     start_date = models.DateField(_("start date"))
     due_date = models.DateField(_("due date"))
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.SCHEDULED)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -75,8 +76,13 @@ class Disbursement(ConcurrentTransitionMixin, models.Model):
         _("reference"), max_length=40, unique=True, help_text=_("Our idempotency reference at the gateway")
     )
     gateway = models.CharField(_("gateway"), max_length=30)
+    # "account" alone is a ledger account (a chart-of-accounts entry).
     account = models.ForeignKey(
-        PaymentAccount, verbose_name=_("account"), on_delete=models.PROTECT, null=True, blank=True
+        PaymentAccount,
+        verbose_name=pgettext_lazy("payment account", "account"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
     )
     amount = MoneyField(_("amount"))
     state = FSMField(_("state"), choices=State.choices, default=State.PENDING, protected=True)
@@ -125,7 +131,10 @@ class Debit(ConcurrentTransitionMixin, models.Model):
 
     loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="debits")
     account = models.ForeignKey(
-        PaymentAccount, verbose_name=_("account"), on_delete=models.PROTECT, related_name="debits"
+        PaymentAccount,
+        verbose_name=pgettext_lazy("payment account", "account"),
+        on_delete=models.PROTECT,
+        related_name="debits",
     )
     reference = models.CharField(
         _("reference"), max_length=40, unique=True, help_text=_("Our idempotency reference at the gateway")

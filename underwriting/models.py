@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -213,7 +214,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
         _("rule inputs"), default=dict, help_text=_("The facts the rules saw and the product's bounds")
     )
     rule_results = models.JSONField(_("rule results"), default=list)
-    policy = models.JSONField(_("policy"), default=dict)
+    # The decision policy, not an insurance policy.
+    policy = models.JSONField(pgettext_lazy("credit decision", "policy"), default=dict)
     pd = models.DecimalField(_("pd"), max_digits=9, decimal_places=8, null=True, blank=True)
     band = models.CharField(_("band"), max_length=10, blank=True)
     offered_limit = MoneyField(_("offered limit"), null=True, blank=True)
