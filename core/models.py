@@ -15,8 +15,8 @@ class BusinessCalendar(models.Model):
 
     SINGLETON_ID = 1
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID)
-    current_date = models.DateField()
+    id = models.PositiveSmallIntegerField(_("id"), primary_key=True, default=SINGLETON_ID)
+    current_date = models.DateField(_("current date"))
     history = HistoricalRecords()
 
     class Meta:
@@ -41,13 +41,13 @@ class CloseStepRun(models.Model):
         RUNNING = "running", _("Running")
         FINISHED = "finished", _("Finished")
 
-    business_date = models.DateField()
-    step = models.CharField(max_length=100)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    attempts = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    business_date = models.DateField(_("business date"))
+    step = models.CharField(_("step"), max_length=100)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("close step run")

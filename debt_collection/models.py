@@ -32,9 +32,11 @@ class Queue(models.TextChoices):
 class CollectorProfile(models.Model):
     """How many open cases a collector can carry and which queue they work (blank: any)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collector_profile")
-    capacity = models.PositiveIntegerField(default=150)
-    queue = models.CharField(max_length=12, choices=Queue.choices, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="collector_profile"
+    )
+    capacity = models.PositiveIntegerField(_("capacity"), default=150)
+    queue = models.CharField(_("queue"), max_length=12, choices=Queue.choices, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -60,19 +62,26 @@ class CollectionCase(ConcurrentTransitionMixin, models.Model):
     ACTIVE = (State.OPEN, State.ASSIGNED, State.PROMISED, State.BROKEN, State.ESCALATED)
     WORKABLE = (State.OPEN, State.ASSIGNED, State.PROMISED, State.BROKEN)
 
-    borrower = models.ForeignKey("lending.Borrower", on_delete=models.PROTECT, related_name="collection_cases")
-    state = FSMField(choices=State.choices, default=State.OPEN, protected=True)
-    bucket = models.CharField(max_length=2, choices=[(b, b) for b in BUCKETS])
-    queue = models.CharField(max_length=12, choices=Queue.choices)
+    borrower = models.ForeignKey(
+        "lending.Borrower", verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="collection_cases"
+    )
+    state = FSMField(_("state"), choices=State.choices, default=State.OPEN, protected=True)
+    bucket = models.CharField(_("bucket"), max_length=2, choices=[(b, b) for b in BUCKETS])
+    queue = models.CharField(_("queue"), max_length=12, choices=Queue.choices)
     collector = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="collection_cases"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("collector"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="collection_cases",
     )
     # The debtor's local time zone: the quiet hours and the daily call limit are counted in it.
-    time_zone = models.CharField(max_length=40, default=DEFAULT_TIME_ZONE)
-    opened_on = models.DateField()
-    closed_on = models.DateField(null=True, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=40, default=DEFAULT_TIME_ZONE)
+    opened_on = models.DateField(_("opened on"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
     # A hardship pause: until this date the close keeps the case in its queue.
-    paused_until = models.DateField(null=True, blank=True)
+    paused_until = models.DateField(_("paused until"), null=True, blank=True)
     # The bucket follows the borrower's loans (their LoanBucketChange rows are its record).
     history = HistoricalRecords(excluded_fields=["bucket"])
 
@@ -132,20 +141,37 @@ class CollectionCase(ConcurrentTransitionMixin, models.Model):
 class CaseAssignment(models.Model):
     """A case given to (or taken from) a collector: by the close's strategy or a manager."""
 
-    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="assignments")
+    case = models.ForeignKey(
+        CollectionCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="assignments"
+    )
     collector = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("collector"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     previous_collector = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("previous collector"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    queue = models.CharField(max_length=12, choices=Queue.choices)
-    reason = models.CharField(max_length=200)
+    queue = models.CharField(_("queue"), max_length=12, choices=Queue.choices)
+    reason = models.CharField(_("reason"), max_length=200)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    business_date = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    business_date = models.DateField(_("business date"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("case assignment")
@@ -180,15 +206,19 @@ class ContactAttempt(models.Model):
         DEBTOR = "debtor", _("The debtor")
         THIRD_PARTY = "third_party", _("Anyone else (family, employer, listed contact)")
 
-    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="contact_attempts")
-    collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    channel = models.CharField(max_length=12, choices=Channel.choices)
-    outcome = models.CharField(max_length=12, choices=Outcome.choices)
-    party = models.CharField(max_length=12, choices=Party.choices, default=Party.DEBTOR)
-    attempted_at = models.DateTimeField()
-    notes = models.TextField(blank=True)
-    business_date = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(
+        CollectionCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="contact_attempts"
+    )
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("collector"), on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    party = models.CharField(_("party"), max_length=12, choices=Party.choices, default=Party.DEBTOR)
+    attempted_at = models.DateTimeField(_("attempted at"))
+    notes = models.TextField(_("notes"), blank=True)
+    business_date = models.DateField(_("business date"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("contact attempt")
@@ -208,16 +238,25 @@ class PromiseToPay(models.Model):
         KEPT = "kept", _("Kept")
         BROKEN = "broken", _("Broken")
 
-    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="promises")
-    amount = MoneyField()
-    due_date = models.DateField()
-    promised_on = models.DateField()
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
-    paid = MoneyField(default=ZERO, help_text="Paid between the promise and its date, when it was settled")
-    settled_on = models.DateField(null=True, blank=True)
-    collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(CollectionCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="promises")
+    amount = MoneyField(_("amount"))
+    due_date = models.DateField(_("due date"))
+    promised_on = models.DateField(_("promised on"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
+    paid = MoneyField(
+        _("paid"), default=ZERO, help_text=_("Paid between the promise and its date, when it was settled")
+    )
+    settled_on = models.DateField(_("settled on"), null=True, blank=True)
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("collector"), on_delete=models.PROTECT, related_name="+"
+    )
     contact_attempt = models.ForeignKey(
-        ContactAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContactAttempt,
+        verbose_name=_("contact attempt"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     history = HistoricalRecords()
 
@@ -244,15 +283,23 @@ class HardshipRecord(models.Model):
         REAGE = "reage", _("Re-ageing")
         RESTRUCTURE = "restructure", _("Restructuring")
 
-    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="hardship_records")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    reason = models.CharField(max_length=200)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    business_date = models.DateField()
-    pause_until = models.DateField(null=True, blank=True)
-    restructures = models.ManyToManyField("lending.LoanRestructure", blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(
+        CollectionCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="hardship_records"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=200)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT, related_name="+"
+    )
+    business_date = models.DateField(_("business date"))
+    pause_until = models.DateField(_("pause until"), null=True, blank=True)
+    restructures = models.ManyToManyField(
+        "lending.LoanRestructure", verbose_name=_("restructures"), blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("hardship record")
@@ -277,13 +324,17 @@ class Escalation(models.Model):
         LEGAL = "legal", _("Legal action")
         AGENCY = "agency", _("External collection agency")
 
-    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="escalations")
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    agency = models.CharField(max_length=120, blank=True)
-    reason = models.CharField(max_length=200)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    business_date = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(
+        CollectionCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="escalations"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    agency = models.CharField(_("agency"), max_length=120, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="+"
+    )
+    business_date = models.DateField(_("business date"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("escalation")
@@ -300,14 +351,20 @@ class Escalation(models.Model):
 class Recovery(models.Model):
     """Money recovered on a written-off loan, posted as recovery income (an event, never edited)."""
 
-    case = models.ForeignKey(CollectionCase, on_delete=models.PROTECT, related_name="recoveries")
-    loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="+")
-    amount = MoneyField()
-    business_date = models.DateField()
-    source_reference = models.CharField(max_length=100)
-    journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(
+        CollectionCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="recoveries"
+    )
+    loan = models.ForeignKey("lending.Loan", verbose_name=_("loan"), on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField(_("amount"))
+    business_date = models.DateField(_("business date"))
+    source_reference = models.CharField(_("source reference"), max_length=100)
+    journal_entry = models.ForeignKey(
+        "ledger.JournalEntry", verbose_name=_("journal entry"), on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("recovery")

@@ -29,9 +29,9 @@ def _ratio_between_0_and_1(*names: str) -> Q:
 
 
 class Insurer(models.Model):
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=120)
-    is_active = models.BooleanField(default=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    is_active = models.BooleanField(_("is active"), default=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -51,28 +51,44 @@ class Policy(ConcurrentTransitionMixin, models.Model):
         SUSPENDED = "suspended", _("Suspended")
         EXPIRED = "expired", _("Expired")
 
-    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="policies")
-    number = models.CharField(max_length=40, unique=True)
-    state = FSMField(choices=State.choices, default=State.DRAFT, protected=True)
-    principal_coverage = RateField(default=ONE, help_text="Share of outstanding principal a claim pays")
-    interest_coverage = RateField(default=ONE, help_text="Share of contract interest fallen due and unpaid")
-    penalty_coverage = RateField(default=ZERO, help_text="Share of penalty interest (not covered by default)")
+    insurer = models.ForeignKey(Insurer, verbose_name=_("insurer"), on_delete=models.PROTECT, related_name="policies")
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    state = FSMField(_("state"), choices=State.choices, default=State.DRAFT, protected=True)
+    principal_coverage = RateField(
+        _("principal coverage"), default=ONE, help_text=_("Share of outstanding principal a claim pays")
+    )
+    interest_coverage = RateField(
+        _("interest coverage"), default=ONE, help_text=_("Share of contract interest fallen due and unpaid")
+    )
+    penalty_coverage = RateField(
+        _("penalty coverage"), default=ZERO, help_text=_("Share of penalty interest (not covered by default)")
+    )
     # Paid by the borrower with each installment, on the period's opening principal.
-    monthly_premium_rate = RateField(default=Decimal("0.0025"))
-    claim_trigger_dpd = models.PositiveSmallIntegerField(default=90)
+    monthly_premium_rate = RateField(_("monthly premium rate"), default=Decimal("0.0025"))
+    claim_trigger_dpd = models.PositiveSmallIntegerField(_("claim trigger dpd"), default=90)
     waiting_days = models.PositiveSmallIntegerField(
-        default=0, help_text="A loan first past due within this many days of enrolment is not covered"
+        _("waiting days"),
+        default=0,
+        help_text=_("A loan first past due within this many days of enrolment is not covered"),
     )
     stop_loss_rate = RateField(
-        default=Decimal("0.05"), help_text="Paid claims per policy-year cohort, as a share of its insured principal"
+        _("stop loss rate"),
+        default=Decimal("0.05"),
+        help_text=_("Paid claims per policy-year cohort, as a share of its insured principal"),
     )
-    recovery_insurer_share = RateField(default=ONE, help_text="Share of recoveries after payout owed to the insurer")
-    products = models.ManyToManyField("lending.Product", related_name="insurance_policies")
+    recovery_insurer_share = RateField(
+        _("recovery insurer share"), default=ONE, help_text=_("Share of recoveries after payout owed to the insurer")
+    )
+    products = models.ManyToManyField("lending.Product", verbose_name=_("products"), related_name="insurance_policies")
     partners = models.ManyToManyField(
-        "lending.Partner", blank=True, related_name="insurance_policies", help_text="None selected: every partner"
+        "lending.Partner",
+        verbose_name=_("partners"),
+        blank=True,
+        related_name="insurance_policies",
+        help_text=_("None selected: every partner"),
     )
-    effective_from = models.DateField(help_text="Also the start of the first policy year")
-    effective_to = models.DateField()
+    effective_from = models.DateField(_("effective from"), help_text=_("Also the start of the first policy year"))
+    effective_to = models.DateField(_("effective to"))
     history = HistoricalRecords()
 
     class Meta:
@@ -121,14 +137,18 @@ class Coverage(models.Model):
         ACTIVE = "active", _("Covered")
         COMPENSATED = "compensated", _("Compensated (代偿)")
 
-    loan = models.OneToOneField("lending.Loan", on_delete=models.PROTECT, related_name="coverage")
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="coverages")
-    enrolled_on = models.DateField()
-    policy_year = models.PositiveSmallIntegerField(help_text="The stop-loss cohort: 1 = the policy's first year")
-    insured_principal = MoneyField()
-    monthly_premium_rate = RateField()
-    state = models.CharField(max_length=12, choices=State.choices, default=State.ACTIVE)
-    compensated_on = models.DateField(null=True, blank=True)
+    loan = models.OneToOneField(
+        "lending.Loan", verbose_name=_("loan"), on_delete=models.PROTECT, related_name="coverage"
+    )
+    policy = models.ForeignKey(Policy, verbose_name=_("policy"), on_delete=models.PROTECT, related_name="coverages")
+    enrolled_on = models.DateField(_("enrolled on"))
+    policy_year = models.PositiveSmallIntegerField(
+        _("policy year"), help_text=_("The stop-loss cohort: 1 = the policy's first year")
+    )
+    insured_principal = MoneyField(_("insured principal"))
+    monthly_premium_rate = RateField(_("monthly premium rate"))
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.ACTIVE)
+    compensated_on = models.DateField(_("compensated on"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -150,20 +170,26 @@ class InsuranceClaim(ConcurrentTransitionMixin, models.Model):
         PAID = "paid", _("Paid")
         REJECTED = "rejected", _("Rejected")
 
-    coverage = models.OneToOneField(Coverage, on_delete=models.PROTECT, related_name="claim")
-    state = FSMField(choices=State.choices, default=State.FILED, protected=True)
-    filed_on = models.DateField()
-    dpd_at_filing = models.PositiveIntegerField()
-    principal_claimed = MoneyField()
-    interest_claimed = MoneyField()
-    penalty_claimed = MoneyField()
-    claimed_amount = MoneyField()
-    approved_amount = MoneyField(null=True, blank=True, help_text="Claimed amount within the stop-loss")
-    approved_on = models.DateField(null=True, blank=True)
-    paid_on = models.DateField(null=True, blank=True)
-    documents_requested = models.CharField(max_length=200, blank=True)
-    rejection_reason = models.CharField(max_length=200, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    coverage = models.OneToOneField(
+        Coverage, verbose_name=_("coverage"), on_delete=models.PROTECT, related_name="claim"
+    )
+    state = FSMField(_("state"), choices=State.choices, default=State.FILED, protected=True)
+    filed_on = models.DateField(_("filed on"))
+    dpd_at_filing = models.PositiveIntegerField(_("dpd at filing"))
+    principal_claimed = MoneyField(_("principal claimed"))
+    interest_claimed = MoneyField(_("interest claimed"))
+    penalty_claimed = MoneyField(_("penalty claimed"))
+    claimed_amount = MoneyField(_("claimed amount"))
+    approved_amount = MoneyField(
+        _("approved amount"), null=True, blank=True, help_text=_("Claimed amount within the stop-loss")
+    )
+    approved_on = models.DateField(_("approved on"), null=True, blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    documents_requested = models.CharField(_("documents requested"), max_length=200, blank=True)
+    rejection_reason = models.CharField(_("rejection reason"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -216,11 +242,15 @@ class CoverageMovement(models.Model):
         RECOVERY = "recovery", _("Recovery routed to the insurer")
         LOSS_RELEASE = "loss_release", _("Compensated part of a write-off, borne by the insurer")
 
-    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="movements")
-    business_date = models.DateField()
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    amount = MoneyField(help_text="Signed: negative undoes an earlier movement")
-    journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    coverage = models.ForeignKey(
+        Coverage, verbose_name=_("coverage"), on_delete=models.PROTECT, related_name="movements"
+    )
+    business_date = models.DateField(_("business date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    amount = MoneyField(_("amount"), help_text=_("Signed: negative undoes an earlier movement"))
+    journal_entry = models.ForeignKey(
+        "ledger.JournalEntry", verbose_name=_("journal entry"), on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("coverage movement")
@@ -244,11 +274,13 @@ class Funder(models.Model):
 
     LOSS_ACCOUNTS = {Kind.BANK: chart.FUNDER_LOSS_BANK, Kind.PLATFORM: chart.FUNDER_LOSS_PLATFORM}
 
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    default_share = RateField(help_text="Share of each new loan; active funders' shares sum to 1")
-    is_active = models.BooleanField(default=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    default_share = RateField(
+        _("default share"), help_text=_("Share of each new loan; active funders' shares sum to 1")
+    )
+    is_active = models.BooleanField(_("is active"), default=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -267,9 +299,11 @@ class Funder(models.Model):
 class FundingShare(models.Model):
     """One funder's share of one loan (shares of a loan sum to 1), fixed at disbursement."""
 
-    loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="funding_shares")
-    funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="shares")
-    share = RateField()
+    loan = models.ForeignKey(
+        "lending.Loan", verbose_name=_("loan"), on_delete=models.PROTECT, related_name="funding_shares"
+    )
+    funder = models.ForeignKey(Funder, verbose_name=_("funder"), on_delete=models.PROTECT, related_name="shares")
+    share = RateField(_("share"))
 
     class Meta:
         verbose_name = _("funding share")
@@ -286,11 +320,17 @@ class FundingShare(models.Model):
 class LossAllocation(models.Model):
     """A funder's part of a written-off loan's loss not borne by an insurer (append-only)."""
 
-    loan = models.ForeignKey("lending.Loan", on_delete=models.PROTECT, related_name="loss_allocations")
-    funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="loss_allocations")
-    business_date = models.DateField()
-    amount = MoneyField()
-    journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    loan = models.ForeignKey(
+        "lending.Loan", verbose_name=_("loan"), on_delete=models.PROTECT, related_name="loss_allocations"
+    )
+    funder = models.ForeignKey(
+        Funder, verbose_name=_("funder"), on_delete=models.PROTECT, related_name="loss_allocations"
+    )
+    business_date = models.DateField(_("business date"))
+    amount = MoneyField(_("amount"))
+    journal_entry = models.ForeignKey(
+        "ledger.JournalEntry", verbose_name=_("journal entry"), on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("loss allocation")

@@ -10,6 +10,7 @@ day is sealed with a digest over its entries chained to the previous seal.
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.fields import MoneyField
 from ledger.chart import ASSET, EXPENSE, INCOME, LIABILITY
@@ -55,9 +56,9 @@ class Account(models.Model):
         INCOME = INCOME, "Income"
         EXPENSE = EXPENSE, "Expense"
 
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
 
     class Meta:
         verbose_name = _("account")
@@ -69,16 +70,20 @@ class Account(models.Model):
 
 
 class JournalEntry(AppendOnlyModel):
-    business_date = models.DateField(db_index=True)
-    kind = models.CharField(max_length=40)
-    description = models.CharField(max_length=200, blank=True)
-    reference = models.CharField(max_length=100, blank=True, help_text="The business event's id or external reference")
-    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
-    chain = models.CharField(max_length=40)
-    sequence = models.PositiveBigIntegerField()
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
+    business_date = models.DateField(_("business date"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    reference = models.CharField(
+        _("reference"), max_length=100, blank=True, help_text=_("The business event's id or external reference")
+    )
+    reverses = models.ForeignKey(
+        "self", verbose_name=_("reverses"), null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
+    chain = models.CharField(_("chain"), max_length=40)
+    sequence = models.PositiveBigIntegerField(_("sequence"))
+    previous_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         verbose_name = _("journal entry")
@@ -98,12 +103,13 @@ class JournalEntry(AppendOnlyModel):
 
 
 class JournalLine(AppendOnlyModel):
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    entry = models.ForeignKey(JournalEntry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="lines")
     # A plain id, not a foreign key: the ledger sits below lending and knows no loans.
-    loan_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    debit = MoneyField(default=0)
-    credit = MoneyField(default=0)
+    loan_id = models.BigIntegerField(_("loan id"), null=True, blank=True, db_index=True)
+    # "debit" alone is the name of a payments model (a collection from a bank account).
+    debit = MoneyField(pgettext_lazy("ledger side", "debit"), default=0)
+    credit = MoneyField(pgettext_lazy("ledger side", "credit"), default=0)
 
     class Meta:
         verbose_name = _("journal line")
@@ -128,9 +134,9 @@ class ChainHead(models.Model):
     newest entry of thousands of chains when the close posts in bulk.
     """
 
-    chain = models.CharField(max_length=40, primary_key=True)
-    sequence = models.PositiveBigIntegerField()
-    hash = models.CharField(max_length=64)
+    chain = models.CharField(_("chain"), max_length=40, primary_key=True)
+    sequence = models.PositiveBigIntegerField(_("sequence"))
+    hash = models.CharField(_("hash"), max_length=64)
 
     class Meta:
         verbose_name = _("chain head")
@@ -141,11 +147,11 @@ class ChainHead(models.Model):
 
 
 class DaySeal(AppendOnlyModel):
-    business_date = models.DateField(unique=True)
-    entry_count = models.PositiveIntegerField()
-    previous_digest = models.CharField(max_length=64)
-    digest = models.CharField(max_length=64)
-    sealed_at = models.DateTimeField()
+    business_date = models.DateField(_("business date"), unique=True)
+    entry_count = models.PositiveIntegerField(_("entry count"))
+    previous_digest = models.CharField(_("previous digest"), max_length=64)
+    digest = models.CharField(_("digest"), max_length=64)
+    sealed_at = models.DateTimeField(_("sealed at"))
 
     class Meta:
         verbose_name = _("day seal")

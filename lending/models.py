@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -29,9 +30,9 @@ class Partner(models.Model):
     one; the partners app adds the integration (API keys, webhooks).
     """
 
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=120)
-    is_active = models.BooleanField(default=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    is_active = models.BooleanField(_("is active"), default=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -49,29 +50,29 @@ class Borrower(models.Model):
         PERSON = "person", _("Person")
         BUSINESS = "business", _("Micro-business")
 
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="borrowers")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    name = models.CharField(max_length=120)
+    partner = models.ForeignKey(Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="borrowers")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=120)
     # Person
-    national_id_encrypted = models.TextField(blank=True)
-    national_id_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    national_id_masked = models.CharField(max_length=32, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
-    monthly_income = MoneyField(null=True, blank=True)
+    national_id_encrypted = models.TextField(_("national id encrypted"), blank=True)
+    national_id_hash = models.CharField(_("national id hash"), max_length=64, blank=True, db_index=True)
+    national_id_masked = models.CharField(_("national id masked"), max_length=32, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    monthly_income = MoneyField(_("monthly income"), null=True, blank=True)
     # Both: the contact mobile
-    mobile_encrypted = models.TextField()
-    mobile_hash = models.CharField(max_length=64, db_index=True)
-    mobile_masked = models.CharField(max_length=32)
+    mobile_encrypted = models.TextField(_("mobile encrypted"))
+    mobile_hash = models.CharField(_("mobile hash"), max_length=64, db_index=True)
+    mobile_masked = models.CharField(_("mobile masked"), max_length=32)
     # Business
-    credit_code_encrypted = models.TextField(blank=True)
-    credit_code_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    credit_code_masked = models.CharField(max_length=32, blank=True)
-    legal_representative = models.CharField(max_length=120, blank=True)
-    business_type = models.CharField(max_length=60, blank=True)
-    business_start_date = models.DateField(null=True, blank=True)
+    credit_code_encrypted = models.TextField(_("credit code encrypted"), blank=True)
+    credit_code_hash = models.CharField(_("credit code hash"), max_length=64, blank=True, db_index=True)
+    credit_code_masked = models.CharField(_("credit code masked"), max_length=32, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=120, blank=True)
+    business_type = models.CharField(_("business type"), max_length=60, blank=True)
+    business_start_date = models.DateField(_("business start date"), null=True, blank=True)
 
-    external_reference = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    external_reference = models.CharField(_("external reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["national_id_encrypted", "mobile_encrypted", "credit_code_encrypted"])
 
     class Meta:
@@ -117,31 +118,41 @@ class Product(models.Model):
         KEEP_TERM = "keep_term", _("Keep the term, lower the installment")
         KEEP_INSTALLMENT = "keep_installment", _("Keep the installment, shorten the term")
 
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=120)
-    currency = models.CharField(max_length=3, default="CNY")
-    is_active = models.BooleanField(default=True)
-    min_limit = MoneyField(default=Decimal("1000"))
-    max_limit = MoneyField(default=Decimal("200000"))
-    min_drawdown = MoneyField(default=Decimal("500"))
-    drawdown_multiple = MoneyField(default=Decimal("100"))
-    min_daily_rate = RateField(default=Decimal("0.0002"))
-    default_daily_rate = RateField(default=Decimal("0.0004"))
-    max_daily_rate = RateField(default=Decimal("0.0006"))
-    day_count = models.PositiveSmallIntegerField(choices=DayCount.choices, default=DayCount.ACT_365)
-    terms = models.JSONField(default=list, help_text="Allowed terms in months, e.g. [3, 6, 12]")
-    methods = models.JSONField(default=list, help_text="Allowed repayment methods")
-    monthly_fee_rate = RateField(default=ZERO, help_text="Service fee per month on opening principal")
-    penalty_multiplier = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("1.5"))
-    grace_days = models.PositiveSmallIntegerField(default=0)
-    apr_cap = RateField(default=Decimal("0.24"), help_text="All-in nominal APR cap")
-    freeze_dpd = models.PositiveSmallIntegerField(default=1)
-    npl_dpd = models.PositiveSmallIntegerField(default=90)
-    write_off_dpd = models.PositiveSmallIntegerField(default=180)
-    allocation = models.CharField(max_length=20, choices=Allocation.choices, default=Allocation.BY_INSTALLMENT)
-    component_order = models.JSONField(default=list, help_text="e.g. ['penalty', 'fee', 'interest', 'principal']")
-    prepayment = models.CharField(max_length=20, choices=Prepayment.choices, default=Prepayment.KEEP_TERM)
-    residue_tolerance = MoneyField(default=Decimal("1.00"))
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    is_active = models.BooleanField(_("is active"), default=True)
+    min_limit = MoneyField(_("min limit"), default=Decimal("1000"))
+    max_limit = MoneyField(_("max limit"), default=Decimal("200000"))
+    min_drawdown = MoneyField(_("min drawdown"), default=Decimal("500"))
+    drawdown_multiple = MoneyField(_("drawdown multiple"), default=Decimal("100"))
+    min_daily_rate = RateField(_("min daily rate"), default=Decimal("0.0002"))
+    default_daily_rate = RateField(_("default daily rate"), default=Decimal("0.0004"))
+    max_daily_rate = RateField(_("max daily rate"), default=Decimal("0.0006"))
+    day_count = models.PositiveSmallIntegerField(_("day count"), choices=DayCount.choices, default=DayCount.ACT_365)
+    terms = models.JSONField(_("terms"), default=list, help_text=_("Allowed terms in months, e.g. [3, 6, 12]"))
+    methods = models.JSONField(_("methods"), default=list, help_text=_("Allowed repayment methods"))
+    monthly_fee_rate = RateField(
+        _("monthly fee rate"), default=ZERO, help_text=_("Service fee per month on opening principal")
+    )
+    penalty_multiplier = models.DecimalField(
+        _("penalty multiplier"), max_digits=5, decimal_places=2, default=Decimal("1.5")
+    )
+    grace_days = models.PositiveSmallIntegerField(_("grace days"), default=0)
+    apr_cap = RateField(_("apr cap"), default=Decimal("0.24"), help_text=_("All-in nominal APR cap"))
+    freeze_dpd = models.PositiveSmallIntegerField(_("freeze dpd"), default=1)
+    npl_dpd = models.PositiveSmallIntegerField(_("npl dpd"), default=90)
+    write_off_dpd = models.PositiveSmallIntegerField(_("write off dpd"), default=180)
+    allocation = models.CharField(
+        _("allocation"), max_length=20, choices=Allocation.choices, default=Allocation.BY_INSTALLMENT
+    )
+    component_order = models.JSONField(
+        _("component order"), default=list, help_text=_("e.g. ['penalty', 'fee', 'interest', 'principal']")
+    )
+    prepayment = models.CharField(
+        _("prepayment"), max_length=20, choices=Prepayment.choices, default=Prepayment.KEEP_TERM
+    )
+    residue_tolerance = MoneyField(_("residue tolerance"), default=Decimal("1.00"))
     history = HistoricalRecords()
 
     class Meta:
@@ -171,18 +182,22 @@ class CreditLine(ConcurrentTransitionMixin, models.Model):
         FROZEN = "frozen", _("Frozen")
         CLOSED = "closed", _("Closed")
 
-    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="credit_lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="credit_lines")
-    state = FSMField(choices=State.choices, default=State.PENDING, protected=True)
-    limit = MoneyField()
-    daily_rate = RateField()
-    used = MoneyField(default=ZERO, help_text="Principal outstanding plus loans awaiting disbursement")
-    valid_from = models.DateField()
-    valid_until = models.DateField()
+    borrower = models.ForeignKey(
+        Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="credit_lines"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="credit_lines"
+    )
+    state = FSMField(_("state"), choices=State.choices, default=State.PENDING, protected=True)
+    limit = MoneyField(_("limit"))
+    daily_rate = RateField(_("daily rate"))
+    used = MoneyField(_("used"), default=ZERO, help_text=_("Principal outstanding plus loans awaiting disbursement"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
     # Frozen by the close because a loan is past due: the close unfreezes it on
     # cure. A line frozen by staff stays frozen until staff unfreeze it.
-    frozen_for_delinquency = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    frozen_for_delinquency = models.BooleanField(_("frozen for delinquency"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # `used` is a cache of the line's loans (each drawdown and repayment is its own record).
     history = HistoricalRecords(excluded_fields=["used"])
 
@@ -227,14 +242,18 @@ class CreditLineChange(models.Model):
         DAILY_RATE = "daily_rate", _("Daily rate")
         STATE = "state", _("State")
 
-    credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="changes")
-    field = models.CharField(max_length=20, choices=Field.choices)
-    old_value = models.CharField(max_length=40)
-    new_value = models.CharField(max_length=40)
-    reason = models.CharField(max_length=200)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    business_date = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    credit_line = models.ForeignKey(
+        CreditLine, verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="changes"
+    )
+    field = models.CharField(_("field"), max_length=20, choices=Field.choices)
+    old_value = models.CharField(_("old value"), max_length=40)
+    new_value = models.CharField(_("new value"), max_length=40)
+    reason = models.CharField(_("reason"), max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    business_date = models.DateField(_("business date"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("credit line change")
@@ -260,49 +279,55 @@ class Loan(ConcurrentTransitionMixin, models.Model):
         WRITTEN_OFF = "written_off", _("Written off")
         CANCELLED = "cancelled", _("Cancelled")
 
-    number = models.CharField(max_length=20, unique=True)
-    credit_line = models.ForeignKey(CreditLine, on_delete=models.PROTECT, related_name="loans")
-    state = FSMField(choices=State.choices, default=State.PENDING, protected=True)
-    principal = MoneyField()
-    term_months = models.PositiveSmallIntegerField()
-    method = models.CharField(
-        max_length=20, choices=[(m.value, m.name.replace("_", " ").title()) for m in RepaymentMethod]
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    credit_line = models.ForeignKey(
+        CreditLine, verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="loans"
     )
-    daily_rate = RateField()
+    state = FSMField(_("state"), choices=State.choices, default=State.PENDING, protected=True)
+    principal = MoneyField(_("principal"))
+    term_months = models.PositiveSmallIntegerField(_("term months"))
+    method = models.CharField(
+        _("method"), max_length=20, choices=[(m.value, m.name.replace("_", " ").title()) for m in RepaymentMethod]
+    )
+    daily_rate = RateField(_("daily rate"))
     # The fee column's monthly rate on opening principal: the product's service fee plus the
     # insurance premium (`monthly_premium_rate`, the part of it owed to the insurer).
-    monthly_fee_rate = RateField(default=ZERO)
-    monthly_premium_rate = RateField(default=ZERO)
-    nominal_apr = RateField(help_text="All-in nominal APR disclosed at drawdown")
-    effective_apr = RateField()
-    requested_on = models.DateField()
-    disbursed_on = models.DateField(null=True, blank=True)
-    closed_on = models.DateField(null=True, blank=True)
-    idempotency_key = models.CharField(max_length=100, blank=True)
+    monthly_fee_rate = RateField(_("monthly fee rate"), default=ZERO)
+    monthly_premium_rate = RateField(_("monthly premium rate"), default=ZERO)
+    nominal_apr = RateField(_("nominal apr"), help_text=_("All-in nominal APR disclosed at drawdown"))
+    effective_apr = RateField(_("effective apr"))
+    requested_on = models.DateField(_("requested on"))
+    disbursed_on = models.DateField(_("disbursed on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
     # Contract terms copied from the product at drawdown: editing the product
     # later changes new loans, never signed ones.
-    penalty_multiplier = models.DecimalField(max_digits=5, decimal_places=2)
-    grace_days = models.PositiveSmallIntegerField()
-    allocation = models.CharField(max_length=20, choices=Product.Allocation.choices)
-    component_order = models.JSONField()
-    prepayment = models.CharField(max_length=20, choices=Product.Prepayment.choices)
-    residue_tolerance = MoneyField()
+    penalty_multiplier = models.DecimalField(_("penalty multiplier"), max_digits=5, decimal_places=2)
+    grace_days = models.PositiveSmallIntegerField(_("grace days"))
+    allocation = models.CharField(_("allocation"), max_length=20, choices=Product.Allocation.choices)
+    component_order = models.JSONField(_("component order"))
+    prepayment = models.CharField(_("prepayment"), max_length=20, choices=Product.Prepayment.choices)
+    residue_tolerance = MoneyField(_("residue tolerance"))
     # The last business date whose close has processed this loan: a payment
     # arriving later that day is applied after the close, and a reversal
     # replays it in the same order.
-    closed_through = models.DateField(null=True, blank=True)
+    closed_through = models.DateField(_("closed through"), null=True, blank=True)
     # Delinquency, moved by the close of day: DPD is derived (business date −
     # overdue_since); the bucket and NPL flag are stored because they drive
     # actions, and each bucket move is a LoanBucketChange row.
-    overdue_since = models.DateField(null=True, blank=True, help_text="Due date of the oldest overdue installment")
-    dpd_bucket = models.CharField(max_length=2, choices=[(b, b) for b in BUCKETS], default="M0")
-    is_npl = models.BooleanField(default=False)
+    overdue_since = models.DateField(
+        _("overdue since"), null=True, blank=True, help_text=_("Due date of the oldest overdue installment")
+    )
+    dpd_bucket = models.CharField(_("dpd bucket"), max_length=2, choices=[(b, b) for b in BUCKETS], default="M0")
+    is_npl = models.BooleanField(_("is npl"), default=False)
     # Balances (cache of the ledger)
-    principal_outstanding = MoneyField(default=ZERO)
-    interest_outstanding = MoneyField(default=ZERO, help_text="Interest fallen due and unpaid")
-    fee_outstanding = MoneyField(default=ZERO)
-    penalty_outstanding = MoneyField(default=ZERO)
-    created_at = models.DateTimeField(auto_now_add=True)
+    principal_outstanding = MoneyField(_("principal outstanding"), default=ZERO)
+    interest_outstanding = MoneyField(
+        _("interest outstanding"), default=ZERO, help_text=_("Interest fallen due and unpaid")
+    )
+    fee_outstanding = MoneyField(_("fee outstanding"), default=ZERO)
+    penalty_outstanding = MoneyField(_("penalty outstanding"), default=ZERO)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Balances change with every posting and penalty every day: the ledger is their history.
     history = HistoricalRecords(
         excluded_fields=[
@@ -393,28 +418,33 @@ class Installment(models.Model):
         RESTRUCTURED = "restructured", _("Moved to a new schedule")
 
     # No index of its own: the (loan, number) unique constraint leads with loan and serves every look-up by loan.
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments", db_index=False)
-    number = models.PositiveSmallIntegerField()
-    start_date = models.DateField()
-    due_date = models.DateField()
-    state = models.CharField(max_length=12, choices=State.choices, default=State.SCHEDULED)
-    principal = MoneyField()
-    interest = MoneyField()
-    fee = MoneyField(default=ZERO)
-    penalty = MoneyField(default=ZERO)
-    principal_paid = MoneyField(default=ZERO)
-    interest_paid = MoneyField(default=ZERO)
-    fee_paid = MoneyField(default=ZERO)
-    penalty_paid = MoneyField(default=ZERO)
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="installments", db_index=False
+    )
+    # An installment's number is its period, where a loan's or a policy's is an identifier.
+    number = models.PositiveSmallIntegerField(pgettext_lazy("installment", "number"))
+    start_date = models.DateField(_("start date"))
+    due_date = models.DateField(_("due date"))
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.SCHEDULED)
+    principal = MoneyField(_("principal"))
+    interest = MoneyField(_("interest"))
+    fee = MoneyField(_("fee"), default=ZERO)
+    penalty = MoneyField(_("penalty"), default=ZERO)
+    principal_paid = MoneyField(_("principal paid"), default=ZERO)
+    interest_paid = MoneyField(_("interest paid"), default=ZERO)
+    fee_paid = MoneyField(_("fee paid"), default=ZERO)
+    penalty_paid = MoneyField(_("penalty paid"), default=ZERO)
     # Interest of this period is earned from `accrual_start`; what was earned
     # before (fixed by a prepayment inside the period) is `interest_settled`.
-    accrual_start = models.DateField()
-    interest_settled = MoneyField(default=ZERO)
+    accrual_start = models.DateField(_("accrual start"))
+    interest_settled = MoneyField(_("interest settled"), default=ZERO)
     # Penalty accrues unrounded and is posted as the rounded running total, so
     # the posted penalty matches the formula to the fen over any number of days.
-    penalty_accrued_exact = models.DecimalField(max_digits=24, decimal_places=10, default=ZERO)
-    penalty_accrued_through = models.DateField(null=True, blank=True)
-    paid_on = models.DateField(null=True, blank=True)
+    penalty_accrued_exact = models.DecimalField(
+        _("penalty accrued exact"), max_digits=24, decimal_places=10, default=ZERO
+    )
+    penalty_accrued_through = models.DateField(_("penalty accrued through"), null=True, blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
     # Penalty grows every day an installment is overdue; the daily postings in
     # the ledger are its history, so it would be a history row a day here.
     history = HistoricalRecords(excluded_fields=["penalty", "penalty_accrued_exact", "penalty_accrued_through"])
@@ -468,15 +498,15 @@ class Repayment(models.Model):
         BANK_TRANSFER = "bank_transfer", _("Bank transfer")
         COUNTER = "counter", _("Staff entry")
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
-    amount = MoneyField()
-    value_date = models.DateField(help_text="Business date the money was received")
-    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.PARTNER)
-    source_reference = models.CharField(max_length=100, blank=True)
-    idempotency_key = models.CharField(max_length=100, blank=True)
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="repayments")
+    amount = MoneyField(_("amount"))
+    value_date = models.DateField(_("value date"), help_text=_("Business date the money was received"))
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.PARTNER)
+    source_reference = models.CharField(_("source reference"), max_length=100, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
     # Arrived after the close of its value date had processed the loan (see Loan.closed_through).
-    after_close = models.BooleanField(default=False)
-    received_at = models.DateTimeField(auto_now_add=True)
+    after_close = models.BooleanField(_("after close"), default=False)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -499,12 +529,16 @@ class Repayment(models.Model):
 class RepaymentReversal(models.Model):
     """A repayment that was returned (e.g. by the bank): the loan is rebuilt as if it never arrived."""
 
-    repayment = models.OneToOneField(Repayment, on_delete=models.PROTECT, related_name="reversal")
-    business_date = models.DateField()
-    reason = models.CharField(max_length=200)
-    reference = models.CharField(max_length=100, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    created_at = models.DateTimeField(auto_now_add=True)
+    repayment = models.OneToOneField(
+        Repayment, verbose_name=_("repayment"), on_delete=models.PROTECT, related_name="reversal"
+    )
+    business_date = models.DateField(_("business date"))
+    reason = models.CharField(_("reason"), max_length=200)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -523,13 +557,19 @@ class RepaymentAllocation(models.Model):
     records their new allocations.
     """
 
-    repayment = models.ForeignKey(Repayment, on_delete=models.PROTECT, related_name="allocations")
-    journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
-    installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="allocations")
-    principal = MoneyField(default=ZERO)
-    interest = MoneyField(default=ZERO)
-    fee = MoneyField(default=ZERO)
-    penalty = MoneyField(default=ZERO)
+    repayment = models.ForeignKey(
+        Repayment, verbose_name=_("repayment"), on_delete=models.PROTECT, related_name="allocations"
+    )
+    journal_entry = models.ForeignKey(
+        "ledger.JournalEntry", verbose_name=_("journal entry"), on_delete=models.PROTECT, related_name="+"
+    )
+    installment = models.ForeignKey(
+        Installment, verbose_name=_("installment"), on_delete=models.PROTECT, related_name="allocations"
+    )
+    principal = MoneyField(_("principal"), default=ZERO)
+    interest = MoneyField(_("interest"), default=ZERO)
+    fee = MoneyField(_("fee"), default=ZERO)
+    penalty = MoneyField(_("penalty"), default=ZERO)
 
     class Meta:
         verbose_name = _("repayment allocation")
@@ -547,11 +587,11 @@ class RepaymentAllocation(models.Model):
 class LoanBucketChange(models.Model):
     """A loan moving between DPD buckets (append-only): roll rates and cure rates are read from these."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="bucket_changes")
-    business_date = models.DateField()
-    from_bucket = models.CharField(max_length=2)
-    to_bucket = models.CharField(max_length=2)
-    dpd = models.PositiveIntegerField()
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="bucket_changes")
+    business_date = models.DateField(_("business date"))
+    from_bucket = models.CharField(_("from bucket"), max_length=2)
+    to_bucket = models.CharField(_("to bucket"), max_length=2)
+    dpd = models.PositiveIntegerField(_("dpd"))
 
     class Meta:
         verbose_name = _("loan bucket change")
@@ -566,24 +606,36 @@ class LoanBucketChange(models.Model):
 class LoanRestructure(models.Model):
     """A loan's remaining balance moved to a new schedule (hardship), append-only, with its ledger entry."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="restructures")
-    business_date = models.DateField()
-    term_months = models.PositiveSmallIntegerField()
-    capitalised = models.BooleanField(help_text="Interest, fee and penalty became principal (else carried)")
-    principal_before = MoneyField()
-    principal_after = MoneyField()
-    capitalised_interest = MoneyField(default=ZERO)
-    capitalised_fee = MoneyField(default=ZERO)
-    capitalised_penalty = MoneyField(default=ZERO)
-    first_new_installment = models.PositiveSmallIntegerField()
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="restructures")
+    business_date = models.DateField(_("business date"))
+    term_months = models.PositiveSmallIntegerField(_("term months"))
+    capitalised = models.BooleanField(
+        _("capitalised"), help_text=_("Interest, fee and penalty became principal (else carried)")
+    )
+    principal_before = MoneyField(_("principal before"))
+    principal_after = MoneyField(_("principal after"))
+    capitalised_interest = MoneyField(_("capitalised interest"), default=ZERO)
+    capitalised_fee = MoneyField(_("capitalised fee"), default=ZERO)
+    capitalised_penalty = MoneyField(_("capitalised penalty"), default=ZERO)
+    first_new_installment = models.PositiveSmallIntegerField(_("first new installment"))
     journal_entry = models.ForeignKey(
-        "ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ledger.JournalEntry",
+        verbose_name=_("journal entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    reason = models.CharField(max_length=200)
+    reason = models.CharField(_("reason"), max_length=200)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("loan restructure")

@@ -21,13 +21,13 @@ class ApiKey(models.Model):
     and the admin without revealing it.
     """
 
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="api_keys")
-    prefix = models.CharField(max_length=16, unique=True)
-    digest = models.CharField(max_length=64, unique=True)
-    label = models.CharField(max_length=80, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    partner = models.ForeignKey(Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="api_keys")
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    label = models.CharField(_("label"), max_length=80, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     history = HistoricalRecords(excluded_fields=["last_used_at"])
 
     class Meta:
@@ -47,8 +47,10 @@ class PartnerApiSettings(models.Model):
 
     DEFAULT_REQUESTS_PER_MINUTE = 1200
 
-    partner = models.OneToOneField(Partner, on_delete=models.PROTECT, primary_key=True, related_name="api_settings")
-    requests_per_minute = models.PositiveIntegerField(default=DEFAULT_REQUESTS_PER_MINUTE)
+    partner = models.OneToOneField(
+        Partner, verbose_name=_("partner"), on_delete=models.PROTECT, primary_key=True, related_name="api_settings"
+    )
+    requests_per_minute = models.PositiveIntegerField(_("requests per minute"), default=DEFAULT_REQUESTS_PER_MINUTE)
     history = HistoricalRecords()
 
     class Meta:
@@ -67,14 +69,14 @@ class IdempotencyRecord(models.Model):
         IN_FLIGHT = "in_flight", _("In flight")
         COMPLETED = "completed", _("Completed")
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=64)
-    fingerprint = models.CharField(max_length=64)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.IN_FLIGHT)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField(db_index=True)
+    partner = models.ForeignKey(Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("key"), max_length=64)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.IN_FLIGHT)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
     class Meta:
         verbose_name = _("idempotency record")
@@ -88,10 +90,12 @@ class IdempotencyRecord(models.Model):
 class WebhookEndpoint(models.Model):
     """Where a partner receives events, and the secret that signs them."""
 
-    partner = models.OneToOneField(Partner, on_delete=models.PROTECT, related_name="webhook_endpoint")
-    url = models.URLField(max_length=300)
-    secret = models.CharField(max_length=100)
-    is_active = models.BooleanField(default=True)
+    partner = models.OneToOneField(
+        Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="webhook_endpoint"
+    )
+    url = models.URLField(_("url"), max_length=300)
+    secret = models.CharField(_("secret"), max_length=100)
+    is_active = models.BooleanField(_("is active"), default=True)
     history = HistoricalRecords(excluded_fields=["secret"])
 
     class Meta:
@@ -118,14 +122,16 @@ class WebhookEvent(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed (retries exhausted)")
 
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="webhook_events")
-    type = models.CharField(max_length=40, choices=Type.choices)
-    payload = models.JSONField(encoder=DjangoJSONEncoder)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="webhook_events"
+    )
+    type = models.CharField(_("type"), max_length=40, choices=Type.choices)
+    payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("webhook event")
@@ -139,15 +145,17 @@ class WebhookEvent(models.Model):
 class WebhookAttempt(models.Model):
     """One delivery attempt of an event: what the partner answered, or why it failed."""
 
-    event = models.ForeignKey(WebhookEvent, on_delete=models.PROTECT, related_name="delivery_attempts")
-    number = models.PositiveSmallIntegerField()
-    url = models.URLField(max_length=300)
-    attempted_at = models.DateTimeField()
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_excerpt = models.CharField(max_length=500, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    duration_ms = models.PositiveIntegerField()
-    succeeded = models.BooleanField()
+    event = models.ForeignKey(
+        WebhookEvent, verbose_name=_("event"), on_delete=models.PROTECT, related_name="delivery_attempts"
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    url = models.URLField(_("url"), max_length=300)
+    attempted_at = models.DateTimeField(_("attempted at"))
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_excerpt = models.CharField(_("response excerpt"), max_length=500, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration ms"))
+    succeeded = models.BooleanField(_("succeeded"))
 
     class Meta:
         verbose_name = _("webhook attempt")

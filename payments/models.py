@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -23,18 +24,20 @@ class PaymentAccount(models.Model):
         WALLET = "wallet", "Wallet account"
         BANK_CARD = "bank_card", "Bank card"
 
-    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="payment_accounts")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    bank = models.CharField(max_length=60, help_text="Issuing bank, or the wallet provider")
-    number_encrypted = models.TextField()
-    number_hash = models.CharField(max_length=64, db_index=True)
-    number_masked = models.CharField(max_length=40)
-    holder_name = models.CharField(max_length=120)
-    for_disbursement = models.BooleanField(default=False)
+    borrower = models.ForeignKey(
+        Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="payment_accounts"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    bank = models.CharField(_("bank"), max_length=60, help_text=_("Issuing bank, or the wallet provider"))
+    number_encrypted = models.TextField(_("number encrypted"))
+    number_hash = models.CharField(_("number hash"), max_length=64, db_index=True)
+    number_masked = models.CharField(_("number masked"), max_length=40)
+    holder_name = models.CharField(_("holder name"), max_length=120)
+    for_disbursement = models.BooleanField(_("for disbursement"), default=False)
     # Position in the auto-debit list (1 is tried first); empty when the account is never debited.
-    debit_priority = models.PositiveSmallIntegerField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    debit_priority = models.PositiveSmallIntegerField(_("debit priority"), null=True, blank=True)
+    is_active = models.BooleanField(_("is active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["number_encrypted"])
 
     class Meta:
@@ -68,22 +71,31 @@ class Disbursement(ConcurrentTransitionMixin, models.Model):
         CONFIRMED = "confirmed", "Confirmed"
         FAILED = "failed", "Failed"
 
-    loan = models.OneToOneField(Loan, on_delete=models.PROTECT, related_name="disbursement")
-    reference = models.CharField(max_length=40, unique=True, help_text="Our idempotency reference at the gateway")
-    gateway = models.CharField(max_length=30)
-    account = models.ForeignKey(PaymentAccount, on_delete=models.PROTECT, null=True, blank=True)
-    amount = MoneyField()
-    state = FSMField(choices=State.choices, default=State.PENDING, protected=True)
-    gateway_reference = models.CharField(max_length=100, blank=True)
-    value_date = models.DateField(null=True, blank=True)
-    failure_reason = models.CharField(max_length=200, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    loan = models.OneToOneField(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="disbursement")
+    reference = models.CharField(
+        _("reference"), max_length=40, unique=True, help_text=_("Our idempotency reference at the gateway")
+    )
+    gateway = models.CharField(_("gateway"), max_length=30)
+    # "account" alone is a ledger account (a chart-of-accounts entry).
+    account = models.ForeignKey(
+        PaymentAccount,
+        verbose_name=pgettext_lazy("payment account", "account"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    amount = MoneyField(_("amount"))
+    state = FSMField(_("state"), choices=State.choices, default=State.PENDING, protected=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=100, blank=True)
+    value_date = models.DateField(_("value date"), null=True, blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     # Set when the gateway reported something we could not apply (a confirmation after a failure, or for a
     # loan cancelled meanwhile): money may be out with no loan behind it; operations must act.
-    needs_review = models.BooleanField(default=False)
-    review_note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    review_note = models.CharField(_("review note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -117,20 +129,29 @@ class Debit(ConcurrentTransitionMixin, models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="debits")
-    account = models.ForeignKey(PaymentAccount, on_delete=models.PROTECT, related_name="debits")
-    reference = models.CharField(max_length=40, unique=True, help_text="Our idempotency reference at the gateway")
-    gateway = models.CharField(max_length=30)
-    amount = MoneyField()
-    business_date = models.DateField(help_text="Business date the attempt belongs to")
-    round = models.PositiveSmallIntegerField(help_text="Retry round of the day (1 = first)")
-    state = FSMField(choices=State.choices, default=State.PENDING, protected=True)
-    gateway_reference = models.CharField(max_length=100, blank=True)
-    failure_reason = models.CharField(max_length=200, blank=True)
-    repayment = models.OneToOneField(Repayment, on_delete=models.PROTECT, null=True, blank=True)
-    needs_review = models.BooleanField(default=False)
-    review_note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="debits")
+    account = models.ForeignKey(
+        PaymentAccount,
+        verbose_name=pgettext_lazy("payment account", "account"),
+        on_delete=models.PROTECT,
+        related_name="debits",
+    )
+    reference = models.CharField(
+        _("reference"), max_length=40, unique=True, help_text=_("Our idempotency reference at the gateway")
+    )
+    gateway = models.CharField(_("gateway"), max_length=30)
+    amount = MoneyField(_("amount"))
+    business_date = models.DateField(_("business date"), help_text=_("Business date the attempt belongs to"))
+    round = models.PositiveSmallIntegerField(_("round"), help_text=_("Retry round of the day (1 = first)"))
+    state = FSMField(_("state"), choices=State.choices, default=State.PENDING, protected=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=100, blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=200, blank=True)
+    repayment = models.OneToOneField(
+        Repayment, verbose_name=_("repayment"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    review_note = models.CharField(_("review note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -169,15 +190,17 @@ class CallbackLog(models.Model):
         CONFLICT = "conflict", "Conflict (flagged for review)"
         REFUSED = "refused", "Refused"
 
-    gateway = models.CharField(max_length=30)
-    source = models.CharField(max_length=20, help_text="callback, reply (synchronous answer), partner, chase")
-    received_at = models.DateTimeField(auto_now_add=True)
-    reference = models.CharField(max_length=40, blank=True, db_index=True)
-    gateway_reference = models.CharField(max_length=100, blank=True)
-    status = models.CharField(max_length=20, blank=True, help_text="What the gateway said happened")
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    detail = models.CharField(max_length=300, blank=True)
-    body = models.TextField(blank=True, help_text="The raw body, capped")
+    gateway = models.CharField(_("gateway"), max_length=30)
+    source = models.CharField(
+        _("source"), max_length=20, help_text=_("callback, reply (synchronous answer), partner, chase")
+    )
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    reference = models.CharField(_("reference"), max_length=40, blank=True, db_index=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=100, blank=True)
+    status = models.CharField(_("status"), max_length=20, blank=True, help_text=_("What the gateway said happened"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    body = models.TextField(_("body"), blank=True, help_text=_("The raw body, capped"))
 
     class Meta:
         verbose_name = _("callback log")
@@ -191,12 +214,12 @@ class CallbackLog(models.Model):
 class SettlementReport(models.Model):
     """One reconciliation of a gateway's settlement file for a date against our instructions and ledger."""
 
-    gateway = models.CharField(max_length=30)
-    settlement_date = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    lines_in_file = models.PositiveIntegerField(default=0)
-    matched = models.PositiveIntegerField(default=0)
-    breaks = models.PositiveIntegerField(default=0)
+    gateway = models.CharField(_("gateway"), max_length=30)
+    settlement_date = models.DateField(_("settlement date"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    lines_in_file = models.PositiveIntegerField(_("lines in file"), default=0)
+    matched = models.PositiveIntegerField(_("matched"), default=0)
+    breaks = models.PositiveIntegerField(_("breaks"), default=0)
 
     class Meta:
         verbose_name = _("settlement report")
@@ -218,14 +241,18 @@ class SettlementBreak(models.Model):
         MISSING_THEIRS = "missing_theirs", "In our books, not in the file"
         AMOUNT_MISMATCH = "amount_mismatch", "Amounts differ"
 
-    report = models.ForeignKey(SettlementReport, on_delete=models.PROTECT, related_name="break_rows")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    reference = models.CharField(max_length=40)
-    our_amount = MoneyField(null=True, blank=True)
-    their_amount = MoneyField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
-    resolution = models.CharField(max_length=300, blank=True)
+    report = models.ForeignKey(
+        SettlementReport, verbose_name=_("report"), on_delete=models.PROTECT, related_name="break_rows"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    reference = models.CharField(_("reference"), max_length=40)
+    our_amount = MoneyField(_("our amount"), null=True, blank=True)
+    their_amount = MoneyField(_("their amount"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("resolved by"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    resolution = models.CharField(_("resolution"), max_length=300, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -32,28 +33,52 @@ class RuleSettings(models.Model):
 
     SINGLETON_ID = 1
 
-    min_age = models.PositiveSmallIntegerField(default=18)
-    max_age = models.PositiveSmallIntegerField(default=60)
-    max_debt_to_income = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.5"))
-    min_credit_score = models.PositiveSmallIntegerField(default=450)
-    income_cap_ratio = models.DecimalField(
-        max_digits=5, decimal_places=4, default=Decimal("0.3333"), help_text="Limit at most this share of annual income"
+    min_age = models.PositiveSmallIntegerField(_("min age"), default=18)
+    max_age = models.PositiveSmallIntegerField(_("max age"), default=60)
+    max_debt_to_income = models.DecimalField(
+        _("max debt to income"), max_digits=5, decimal_places=4, default=Decimal("0.5")
     )
-    limit_step = MoneyField(default=Decimal("100"), help_text="Limits are rounded down to a multiple of this")
-    bands = models.JSONField(default=list, help_text="PD bands in ascending max_pd: decision, income multiple, rate")
-    four_eyes_limit = MoneyField(default=Decimal("50000"), help_text="Reviewed limits above this need two reviewers")
-    review_expiry_days = models.PositiveSmallIntegerField(default=30)
+    min_credit_score = models.PositiveSmallIntegerField(_("min credit score"), default=450)
+    income_cap_ratio = models.DecimalField(
+        _("income cap ratio"),
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.3333"),
+        help_text=_("Limit at most this share of annual income"),
+    )
+    limit_step = MoneyField(
+        _("limit step"), default=Decimal("100"), help_text=_("Limits are rounded down to a multiple of this")
+    )
+    bands = models.JSONField(
+        _("bands"), default=list, help_text=_("PD bands in ascending max_pd: decision, income multiple, rate")
+    )
+    four_eyes_limit = MoneyField(
+        _("four eyes limit"), default=Decimal("50000"), help_text=_("Reviewed limits above this need two reviewers")
+    )
+    review_expiry_days = models.PositiveSmallIntegerField(_("review expiry days"), default=30)
     # Drawdown monitoring
-    fast_full_draw_minutes = models.PositiveIntegerField(default=30)
-    fast_full_draw_share = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.9"))
-    burst_drawdowns = models.PositiveSmallIntegerField(default=3, help_text="Drawdowns within the burst window")
-    burst_hours = models.PositiveSmallIntegerField(default=24)
-    device_borrowers = models.PositiveSmallIntegerField(default=3, help_text="Borrowers on one device to alert")
+    fast_full_draw_minutes = models.PositiveIntegerField(_("fast full draw minutes"), default=30)
+    fast_full_draw_share = models.DecimalField(
+        _("fast full draw share"), max_digits=5, decimal_places=4, default=Decimal("0.9")
+    )
+    burst_drawdowns = models.PositiveSmallIntegerField(
+        _("burst drawdowns"), default=3, help_text=_("Drawdowns within the burst window")
+    )
+    burst_hours = models.PositiveSmallIntegerField(_("burst hours"), default=24)
+    device_borrowers = models.PositiveSmallIntegerField(
+        _("device borrowers"), default=3, help_text=_("Borrowers on one device to alert")
+    )
     # Limit reassessment
-    reassess_raise_pd = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal("0.02"))
-    reassess_lower_pd = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal("0.15"))
-    reassess_raise_utilisation = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.5"))
-    reassess_step = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0.2"))
+    reassess_raise_pd = models.DecimalField(
+        _("reassess raise pd"), max_digits=6, decimal_places=4, default=Decimal("0.02")
+    )
+    reassess_lower_pd = models.DecimalField(
+        _("reassess lower pd"), max_digits=6, decimal_places=4, default=Decimal("0.15")
+    )
+    reassess_raise_utilisation = models.DecimalField(
+        _("reassess raise utilisation"), max_digits=5, decimal_places=4, default=Decimal("0.5")
+    )
+    reassess_step = models.DecimalField(_("reassess step"), max_digits=5, decimal_places=4, default=Decimal("0.2"))
     history = HistoricalRecords()
 
     class Meta:
@@ -96,10 +121,12 @@ class BlockListEntry(models.Model):
         MOBILE = "mobile", _("Mobile")
         DEVICE = "device", _("Device id")
 
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    value = models.CharField(max_length=100, help_text="Keyed hash for national id and mobile; the id for a device")
-    reason = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    value = models.CharField(
+        _("value"), max_length=100, help_text=_("Keyed hash for national id and mobile; the id for a device")
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -114,18 +141,20 @@ class BlockListEntry(models.Model):
 class ModelVersion(models.Model):
     """A trained PD model: its metrics, features, training-data fingerprint and a hash-verified artifact."""
 
-    version = models.PositiveIntegerField(unique=True)
-    source = models.CharField(max_length=200, help_text="portfolio, or the CSV path")
-    target = models.CharField(max_length=100)
-    feature_names = models.JSONField()
-    categorical = models.JSONField(default=list)
-    metrics = models.JSONField()
-    baseline = models.JSONField(help_text="Score deciles on the training data (population stability baseline)")
-    data_fingerprint = models.CharField(max_length=64)
-    artifact_path = models.CharField(max_length=300)
-    artifact_sha256 = models.CharField(max_length=64)
-    is_active = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    source = models.CharField(_("source"), max_length=200, help_text=_("portfolio, or the CSV path"))
+    target = models.CharField(_("target"), max_length=100)
+    feature_names = models.JSONField(_("feature names"))
+    categorical = models.JSONField(_("categorical"), default=list)
+    metrics = models.JSONField(_("metrics"))
+    baseline = models.JSONField(
+        _("baseline"), help_text=_("Score deciles on the training data (population stability baseline)")
+    )
+    data_fingerprint = models.CharField(_("data fingerprint"), max_length=64)
+    artifact_path = models.CharField(_("artifact path"), max_length=300)
+    artifact_sha256 = models.CharField(_("artifact sha256"), max_length=64)
+    is_active = models.BooleanField(_("is active"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -151,34 +180,54 @@ class Application(ConcurrentTransitionMixin, models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         EXPIRED = "expired", _("Expired")
 
-    partner = models.ForeignKey("lending.Partner", on_delete=models.PROTECT, related_name="applications")
-    borrower = models.ForeignKey("lending.Borrower", on_delete=models.PROTECT, related_name="applications")
-    product = models.ForeignKey("lending.Product", on_delete=models.PROTECT, related_name="applications")
-    state = FSMField(choices=State.choices, default=State.SUBMITTED, protected=True)
-    requested_amount = MoneyField(null=True, blank=True)
-    data = models.JSONField(help_text="The partner's data as validated (amounts as decimal strings)")
-    device_id = models.CharField(max_length=100, blank=True, db_index=True)
-    consent_at = models.DateTimeField(help_text="When the borrower consented to the credit-data query")
-    consent_scope = models.CharField(max_length=200, help_text="What the borrower consented to")
-    external_reference = models.CharField(max_length=100, blank=True)
-    submitted_on = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    partner = models.ForeignKey(
+        "lending.Partner", verbose_name=_("partner"), on_delete=models.PROTECT, related_name="applications"
+    )
+    borrower = models.ForeignKey(
+        "lending.Borrower", verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="applications"
+    )
+    product = models.ForeignKey(
+        "lending.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="applications"
+    )
+    state = FSMField(_("state"), choices=State.choices, default=State.SUBMITTED, protected=True)
+    requested_amount = MoneyField(_("requested amount"), null=True, blank=True)
+    data = models.JSONField(_("data"), help_text=_("The partner's data as validated (amounts as decimal strings)"))
+    device_id = models.CharField(_("device id"), max_length=100, blank=True, db_index=True)
+    consent_at = models.DateTimeField(
+        _("consent at"), help_text=_("When the borrower consented to the credit-data query")
+    )
+    consent_scope = models.CharField(_("consent scope"), max_length=200, help_text=_("What the borrower consented to"))
+    external_reference = models.CharField(_("external reference"), max_length=100, blank=True)
+    submitted_on = models.DateField(_("submitted on"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # The decision record: with `policy` and the model version it replays to the same outcome.
-    decided_on = models.DateField(null=True, blank=True)
-    automated_decision = models.CharField(max_length=20, blank=True)
-    scorer = models.CharField(max_length=60, blank=True, help_text="model version or the built-in scorecard")
-    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT)
-    features = models.JSONField(default=dict)
-    rule_inputs = models.JSONField(default=dict, help_text="The facts the rules saw and the product's bounds")
-    rule_results = models.JSONField(default=list)
-    policy = models.JSONField(default=dict)
-    pd = models.DecimalField(max_digits=9, decimal_places=8, null=True, blank=True)
-    band = models.CharField(max_length=10, blank=True)
-    offered_limit = MoneyField(null=True, blank=True)
-    offered_rate = RateField(null=True, blank=True)
-    reasons = models.JSONField(default=list, help_text="Reason codes and messages a borrower can read")
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    automated_decision = models.CharField(_("automated decision"), max_length=20, blank=True)
+    scorer = models.CharField(
+        _("scorer"), max_length=60, blank=True, help_text=_("model version or the built-in scorecard")
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, verbose_name=_("model version"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    features = models.JSONField(_("features"), default=dict)
+    rule_inputs = models.JSONField(
+        _("rule inputs"), default=dict, help_text=_("The facts the rules saw and the product's bounds")
+    )
+    rule_results = models.JSONField(_("rule results"), default=list)
+    # The decision policy, not an insurance policy.
+    policy = models.JSONField(pgettext_lazy("credit decision", "policy"), default=dict)
+    pd = models.DecimalField(_("pd"), max_digits=9, decimal_places=8, null=True, blank=True)
+    band = models.CharField(_("band"), max_length=10, blank=True)
+    offered_limit = MoneyField(_("offered limit"), null=True, blank=True)
+    offered_rate = RateField(_("offered rate"), null=True, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, help_text=_("Reason codes and messages a borrower can read"))
     credit_line = models.OneToOneField(
-        "lending.CreditLine", null=True, blank=True, on_delete=models.PROTECT, related_name="application"
+        "lending.CreditLine",
+        verbose_name=_("credit line"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="application",
     )
     history = HistoricalRecords()
 
@@ -228,13 +277,15 @@ class ApplicationReview(models.Model):
         APPROVE = "approve", _("Approve")
         DECLINE = "decline", _("Decline")
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="reviews")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    verdict = models.CharField(max_length=10, choices=Verdict.choices)
-    limit = MoneyField(null=True, blank=True)
-    daily_rate = RateField(null=True, blank=True)
-    notes = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.PROTECT, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), on_delete=models.PROTECT)
+    verdict = models.CharField(_("verdict"), max_length=10, choices=Verdict.choices)
+    limit = MoneyField(_("limit"), null=True, blank=True)
+    daily_rate = RateField(_("daily rate"), null=True, blank=True)
+    notes = models.TextField(_("notes"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("application review")
@@ -253,14 +304,16 @@ class LimitReview(models.Model):
         LOWER = "lower", _("Lower")
         FREEZE = "freeze", _("Freeze")
 
-    credit_line = models.ForeignKey("lending.CreditLine", on_delete=models.PROTECT, related_name="limit_reviews")
-    business_date = models.DateField()
-    action = models.CharField(max_length=10, choices=Action.choices)
-    old_limit = MoneyField()
-    new_limit = MoneyField()
-    pd = models.DecimalField(max_digits=9, decimal_places=8)
-    reasons = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    credit_line = models.ForeignKey(
+        "lending.CreditLine", verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="limit_reviews"
+    )
+    business_date = models.DateField(_("business date"))
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    old_limit = MoneyField(_("old limit"))
+    new_limit = MoneyField(_("new limit"))
+    pd = models.DecimalField(_("pd"), max_digits=9, decimal_places=8)
+    reasons = models.JSONField(_("reasons"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("limit review")
@@ -285,14 +338,18 @@ class DrawdownAlert(models.Model):
         REJECTED = "rejected", _("Rejected")
         DISMISSED = "dismissed", _("Dismissed")
 
-    credit_line = models.ForeignKey("lending.CreditLine", on_delete=models.PROTECT, related_name="drawdown_alerts")
-    loan = models.ForeignKey("lending.Loan", null=True, blank=True, on_delete=models.PROTECT)
-    rule = models.CharField(max_length=20, choices=Rule.choices)
-    detail = models.CharField(max_length=200)
-    held = models.BooleanField(default=False)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    created_at = models.DateTimeField(auto_now_add=True)
+    credit_line = models.ForeignKey(
+        "lending.CreditLine", verbose_name=_("credit line"), on_delete=models.PROTECT, related_name="drawdown_alerts"
+    )
+    loan = models.ForeignKey("lending.Loan", verbose_name=_("loan"), null=True, blank=True, on_delete=models.PROTECT)
+    rule = models.CharField(_("rule"), max_length=20, choices=Rule.choices)
+    detail = models.CharField(_("detail"), max_length=200)
+    held = models.BooleanField(_("held"), default=False)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("resolved by"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:

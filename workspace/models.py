@@ -11,8 +11,12 @@ class PiiReveal(models.Model):
         MOBILE = "mobile", _("Mobile")
         CREDIT_CODE = "credit_code", _("Unified social credit code")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pii_reveals")
-    borrower = models.ForeignKey("lending.Borrower", on_delete=models.PROTECT, related_name="pii_reveals")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="pii_reveals"
+    )
+    borrower = models.ForeignKey(
+        "lending.Borrower", verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="pii_reveals"
+    )
     field = models.CharField(_("field"), max_length=20, choices=Field.choices)
     reason = models.CharField(_("reason"), max_length=200)
     revealed_at = models.DateTimeField(_("revealed at"), auto_now_add=True, db_index=True)

@@ -74,3 +74,47 @@ def test_the_chinese_admin_names_models_in_the_sidebar_title_and_breadcrumbs(cli
     title = re.search(r"<title>(.*?)</title>", changelist, re.S).group(1)
     assert "授信额度" in title
     assert "Credit lines" not in changelist
+
+
+def _untranslated_field_labels():
+    untranslated = []
+    for model in _project_models():
+        for field in model._meta.get_fields():
+            # Reverse relations and Django's own `id` are labelled by Django, not by the project.
+            if not field.concrete or field.auto_created:
+                continue
+            with translation.override("en"):
+                english = str(field.verbose_name)
+            with translation.override("zh-hans"):
+                chinese = str(field.verbose_name)
+            if chinese == english and not CJK.search(chinese):
+                untranslated.append(f"{model._meta.label}.{field.name}: {english}")
+    return untranslated
+
+
+def test_every_project_field_is_labelled_in_chinese():
+    assert _untranslated_field_labels() == []
+
+
+def test_a_field_label_reads_in_chinese_and_stays_english_in_english():
+    from lending.models import CreditLine, Loan
+
+    with translation.override("zh-hans"):
+        assert str(Loan._meta.get_field("principal").verbose_name) == "本金"
+        assert str(CreditLine._meta.get_field("valid_from").verbose_name) == "生效日期"
+    with translation.override("en"):
+        assert str(Loan._meta.get_field("principal").verbose_name) == "principal"
+        assert str(CreditLine._meta.get_field("valid_from").verbose_name) == "valid from"
+
+
+@pytest.mark.django_db
+def test_the_changelist_column_headers_follow_the_language(client):
+    client.force_login(User.objects.create_superuser("root", password="root-pass-1"))
+    # The product the migrations create gives the list a row, so it has a header.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = client.get("/admin/lending/product/").content.decode()
+    assert "默认日利率" in chinese and "年化利率上限" in chinese
+    assert "Default daily rate" not in chinese
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get("/admin/lending/product/").content.decode()
+    assert "Default daily rate" in english and "Apr cap" in english
