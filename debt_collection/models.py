@@ -24,9 +24,9 @@ DEFAULT_TIME_ZONE = "Asia/Shanghai"
 class Queue(models.TextChoices):
     """Queues by bucket and stage (see conduct.queue_for_bucket)."""
 
-    EARLY = "early", "Early (M1): soft reminders"
-    INTENSIVE = "intensive", "Intensive (M2–M3)"
-    RECOVERY = "recovery", "Recovery and legal (M4+)"
+    EARLY = "early", _("Early (M1): soft reminders")
+    INTENSIVE = "intensive", _("Intensive (M2–M3)")
+    RECOVERY = "recovery", _("Recovery and legal (M4+)")
 
 
 class CollectorProfile(models.Model):

@@ -51,10 +51,10 @@ class AppendOnlyModel(models.Model):
 
 class Account(models.Model):
     class Kind(models.TextChoices):
-        ASSET = ASSET, "Asset"
-        LIABILITY = LIABILITY, "Liability"
-        INCOME = INCOME, "Income"
-        EXPENSE = EXPENSE, "Expense"
+        ASSET = ASSET, _("Asset")
+        LIABILITY = LIABILITY, _("Liability")
+        INCOME = INCOME, _("Income")
+        EXPENSE = EXPENSE, _("Expense")
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)

@@ -264,6 +264,13 @@ class CreditLineChange(models.Model):
         return f"{self.field}: {self.old_value} → {self.new_value} ({self.reason})"
 
 
+METHOD_CHOICES = [
+    (RepaymentMethod.EQUAL_INSTALLMENT.value, _("Equal Installment")),
+    (RepaymentMethod.EQUAL_PRINCIPAL.value, _("Equal Principal")),
+    (RepaymentMethod.INTEREST_FIRST.value, _("Interest First")),
+]
+
+
 class Loan(ConcurrentTransitionMixin, models.Model):
     """One drawdown on a credit line, repaid by its installments.
 
@@ -286,9 +293,7 @@ class Loan(ConcurrentTransitionMixin, models.Model):
     state = FSMField(_("state"), choices=State.choices, default=State.PENDING, protected=True)
     principal = MoneyField(_("principal"))
     term_months = models.PositiveSmallIntegerField(_("term months"))
-    method = models.CharField(
-        _("method"), max_length=20, choices=[(m.value, m.name.replace("_", " ").title()) for m in RepaymentMethod]
-    )
+    method = models.CharField(_("method"), max_length=20, choices=METHOD_CHOICES)
     daily_rate = RateField(_("daily rate"))
     # The fee column's monthly rate on opening principal: the product's service fee plus the
     # insurance premium (`monthly_premium_rate`, the part of it owed to the insurer).

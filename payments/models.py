@@ -21,8 +21,8 @@ class PaymentAccount(models.Model):
     """A wallet account or a bank card of a borrower; the number is stored encrypted, hashed and masked."""
 
     class Kind(models.TextChoices):
-        WALLET = "wallet", "Wallet account"
-        BANK_CARD = "bank_card", "Bank card"
+        WALLET = "wallet", _("Wallet account")
+        BANK_CARD = "bank_card", _("Bank card")
 
     borrower = models.ForeignKey(
         Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="payment_accounts"
@@ -66,10 +66,10 @@ class Disbursement(ConcurrentTransitionMixin, models.Model):
     """The instruction to pay a loan out; the loan is disbursed only when the gateway confirms it."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        CONFIRMED = "confirmed", "Confirmed"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        CONFIRMED = "confirmed", _("Confirmed")
+        FAILED = "failed", _("Failed")
 
     loan = models.OneToOneField(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="disbursement")
     reference = models.CharField(
@@ -123,11 +123,11 @@ class Debit(ConcurrentTransitionMixin, models.Model):
     """One auto-debit attempt on one account for an amount due; success becomes a repayment."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="debits")
     account = models.ForeignKey(
@@ -184,11 +184,11 @@ class CallbackLog(models.Model):
     """Every report from a gateway, applied or refused: append-only, the record of what we were told."""
 
     class Outcome(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        DUPLICATE = "duplicate", "Duplicate (no effect)"
-        STALE = "stale", "Stale (no effect)"
-        CONFLICT = "conflict", "Conflict (flagged for review)"
-        REFUSED = "refused", "Refused"
+        APPLIED = "applied", _("Applied")
+        DUPLICATE = "duplicate", _("Duplicate (no effect)")
+        STALE = "stale", _("Stale (no effect)")
+        CONFLICT = "conflict", _("Conflict (flagged for review)")
+        REFUSED = "refused", _("Refused")
 
     gateway = models.CharField(_("gateway"), max_length=30)
     source = models.CharField(
@@ -237,9 +237,9 @@ class SettlementBreak(models.Model):
     """A difference between the file and our books; resolving it is an explicit, recorded action."""
 
     class Kind(models.TextChoices):
-        MISSING_OURS = "missing_ours", "In the file, not in our books"
-        MISSING_THEIRS = "missing_theirs", "In our books, not in the file"
-        AMOUNT_MISMATCH = "amount_mismatch", "Amounts differ"
+        MISSING_OURS = "missing_ours", _("In the file, not in our books")
+        MISSING_THEIRS = "missing_theirs", _("In our books, not in the file")
+        AMOUNT_MISMATCH = "amount_mismatch", _("Amounts differ")
 
     report = models.ForeignKey(
         SettlementReport, verbose_name=_("report"), on_delete=models.PROTECT, related_name="break_rows"
