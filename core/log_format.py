@@ -22,9 +22,7 @@ _PII_PATTERNS = [
     re.compile(r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])"),
     # Bank card: 16-19 digits, run together or in groups of four split by a space, a dash, or a space
     # encoded in a URL ("+", "%20"); two dates in a row are not a card.
-    re.compile(
-        r"(?<![0-9A-Za-z])(?:\d{16,19}|\d{4}(?:(?:[ +-]|%20)\d{4}){3}(?:(?:[ +-]|%20)\d{1,3})?)(?![0-9A-Za-z])"
-    ),
+    re.compile(r"(?<![0-9A-Za-z])(?:\d{16,19}|\d{4}(?:(?:[ +-]|%20)\d{4}){3}(?:(?:[ +-]|%20)\d{1,3})?)(?![0-9A-Za-z])"),
     # Mainland mobile, with or without +86.
     re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d{9}(?!\d)"),
 ]
