@@ -1,6 +1,7 @@
 """Partner admin: the lending partner screen with its API keys, limits and webhook endpoint; webhook deliveries."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -17,6 +18,9 @@ from partners.models import (
     WebhookEvent,
 )
 from partners.services import api_key_revoke
+
+# A URL typed without a scheme is taken as https (webhooks are delivered over https; Django 6's default).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -38,6 +42,7 @@ class ApiSettingsInline(admin.StackedInline):
 
 
 class WebhookEndpointInline(admin.StackedInline):
+    formfield_overrides = HTTPS_URLS
     model = WebhookEndpoint
     fields = ["url", "secret", "is_active"]
     can_delete = False
@@ -88,6 +93,7 @@ class ApiKeyAdmin(SimpleHistoryAdmin):
 
 
 class WebhookAttemptInline(admin.TabularInline):
+    formfield_overrides = HTTPS_URLS
     model = WebhookAttempt
     fields = ["number", "attempted_at", "url", "status_code", "succeeded", "duration_ms", "error", "response_excerpt"]
     readonly_fields = fields
@@ -116,6 +122,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookAttempt)
 class WebhookAttemptAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["event", "number", "attempted_at", "status_code", "succeeded", "duration_ms", "error"]
     list_filter = ["succeeded", "event__type", "event__partner"]
     readonly_fields = [f.name for f in WebhookAttempt._meta.fields]
@@ -144,6 +151,7 @@ class PartnerApiSettingsAdmin(SimpleHistoryAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    formfield_overrides = HTTPS_URLS
     """Read-only here (edited on the partner page); the signing secret is masked."""
 
     list_display = ["partner", "url", "is_active"]
