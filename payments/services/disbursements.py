@@ -81,12 +81,12 @@ def _drawdown_paid_in_request(gateway, *, terms: dict, idempotency_key: str, act
 
     Asking after booking is safe only because an in-process gateway has no
     effect outside this transaction; it saves the pending loan, its second
-    lock and save, and the instruction's three saves (half a drawdown's time).
+    lock and save, and the instruction's three saves (a third of a drawdown's time).
     """
     loan = loan_drawdown(**terms, idempotency_key=idempotency_key, disburse=True, actor=actor)
     if Disbursement.objects.filter(loan=loan).exists():
         return loan  # a concurrent request with the same key got here first
-    disbursement = disbursement_create(loan=loan, save=False)
+    disbursement = disbursement_new(loan=loan)
     disbursement.attempts = 1
     disbursement.last_attempt_at = timezone.now()
     outcome = gateway.instruct_disbursement(_instruction(disbursement))
@@ -110,23 +110,27 @@ def _drawdown_paid_in_request(gateway, *, terms: dict, idempotency_key: str, act
     return loan
 
 
-def disbursement_create(*, loan: Loan, reference: str | None = None, save: bool = True) -> Disbursement:
-    """The instruction for a pending loan, to the borrower's disbursement account (if one is on file)."""
+def disbursement_new(*, loan: Loan, reference: str | None = None) -> Disbursement:
+    """The (unsaved) instruction for a loan, to the borrower's disbursement account (if one is on file)."""
     account = PaymentAccount.objects.filter(
         borrower_id=loan.credit_line.borrower_id, for_disbursement=True, is_active=True
     ).first()
     if account is None and settings.PAYMENTS_REQUIRE_DISBURSEMENT_ACCOUNT:
         raise DomainError("no_disbursement_account", "the borrower has no account for disbursement", field="account")
-    disbursement = Disbursement(
+    return Disbursement(
         loan=loan,
         reference=reference or reference_new("D"),
         gateway=settings.PAYMENTS_DISBURSEMENT_GATEWAY,
         account=account,
         amount=loan.principal,
     )
-    if save:
-        disbursement._change_reason = "drawdown"
-        disbursement.save()
+
+
+def disbursement_create(*, loan: Loan, reference: str | None = None) -> Disbursement:
+    """The instruction for a pending loan, saved pending."""
+    disbursement = disbursement_new(loan=loan, reference=reference)
+    disbursement._change_reason = "drawdown"
+    disbursement.save()
     return disbursement
 
 
