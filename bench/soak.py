@@ -163,10 +163,13 @@ def main() -> None:
         assert CloseStepRun.objects.exists()
         load.start()
         simulated = time.perf_counter()
-        bar = tqdm(total=days, unit="day", desc="soak", mininterval=10, file=sys.stderr)
-        simulator = Simulator(
-            borrowers=args.borrowers, months=args.months, seed=args.seed, progress=lambda done, total: bar.update(1)
-        )
+        bar = tqdm(unit="day", desc="soak", mininterval=10, file=sys.stderr)
+
+        def progress(done, total):
+            bar.total = total
+            bar.update(done - bar.n)
+
+        simulator = Simulator(borrowers=args.borrowers, months=args.months, seed=args.seed, progress=progress)
         report = simulator.run()
         bar.close()
         simulated = time.perf_counter() - simulated

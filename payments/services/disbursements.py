@@ -80,8 +80,9 @@ def _drawdown_paid_in_request(gateway, *, terms: dict, idempotency_key: str, act
     """Book the loan disbursed, then ask the in-process gateway; anything but a same-day confirmation undoes it.
 
     Asking after booking is safe only because an in-process gateway has no
-    effect outside this transaction; it saves the pending loan, its second
-    lock and save, and the instruction's three saves (a third of a drawdown's time).
+    effect outside this transaction. It spares the pending loan's own save,
+    the second lock and save of the loan, and two of the instruction's three
+    saves: a third of a drawdown's time.
     """
     loan = loan_drawdown(**terms, idempotency_key=idempotency_key, disburse=True, actor=actor)
     if Disbursement.objects.filter(loan=loan).exists():
